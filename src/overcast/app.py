@@ -1,0 +1,157 @@
+"""The composition root: builds the store, the dispatcher, the providers and the edge, and wires
+them together. No logic of its own beyond wiring."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from overcast import __version__
+from overcast.core.clock import SystemClock
+from overcast.dispatch import Dispatcher, OperationTable
+from overcast.edge import Edge, EdgeConfig
+from overcast.edge import sigv4
+from overcast.services.sts.provider import StsProvider
+from overcast.store import Store
+
+log = logging.getLogger("overcast")
+
+# Every service of ARCHITECTURE.md, by botocore name; the health endpoint reports each one.
+ALL_SERVICES = [
+    "apigateway", "apigatewayv2", "cloudformation", "cloudwatch", "cognito-identity",
+    "cognito-idp", "dynamodb", "dynamodbstreams", "events", "iam", "kms", "lambda", "logs",
+    "pipes", "s3", "scheduler", "secretsmanager", "sns", "sqs", "ssm", "stepfunctions", "sts",
+    "xray",
+]  # fmt: skip
+
+
+@dataclass(slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 4566
+    data_dir: str = ".overcast"
+    strict_auth: bool = False
+    log_requests: bool = True
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Defaults, then OVERCAST_* environment variables, then explicit overrides."""
+        s = cls(
+            host=os.environ.get("OVERCAST_HOST", cls.host),
+            port=int(os.environ.get("OVERCAST_PORT", cls.port)),
+            data_dir=os.environ.get("OVERCAST_DATA_DIR", cls.data_dir),
+            strict_auth=os.environ.get("OVERCAST_STRICT_AUTH", "") in ("1", "true", "yes"),
+        )
+        for k, v in overrides.items():
+            if v is not None:
+                setattr(s, k, v)
+        if not _is_loopback(s.host):
+            s.strict_auth = True  # anything reachable from outside must check signatures
+        return s
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Overcast:
+    """One running Overcast: store, dispatcher, providers and the edge that serves them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.clock = SystemClock()
+        self.store = Store(Path(settings.data_dir))
+        self.table = OperationTable()
+        self.dispatcher = Dispatcher(self.table, self.store, self.clock)
+
+        # -- providers (one line each) ---------------------------------------------------------
+        self.sts = StsProvider(self.store, self.clock)
+        self.providers: list[Any] = [self.sts]
+        # ---------------------------------------------------------------------------------------
+
+        for provider in self.providers:
+            self.table.register(provider.SERVICE, provider)
+        self.edge = Edge(
+            self.table,
+            config=EdgeConfig(
+                strict_auth=settings.strict_auth,
+                log_requests=settings.log_requests,
+                version=__version__,
+            ),
+            lookup_credential=self.lookup_credential,
+            health=self.health,
+            data_planes=[],
+            clock=self.clock,
+            on_startup=self.startup,
+            on_shutdown=self.shutdown,
+        )
+
+    def lookup_credential(self, access_key_id: str) -> sigv4.Credential | None:
+        """The secret and identity of an access key Overcast issued, or None if unknown."""
+        cred = self.sts.credential(access_key_id)
+        if cred is None:
+            return None
+        return sigv4.Credential(
+            access_key_id=cred.access_key_id,
+            secret_access_key=cred.secret_access_key,
+            account_id=cred.account_id,
+            principal_arn=cred.principal_arn,
+        )
+
+    def health(self) -> dict[str, Any]:
+        running = set(self.table.services())
+        return {
+            "version": __version__,
+            "services": {
+                name: ("running" if name in running else "not implemented")
+                for name in ALL_SERVICES
+            },
+        }
+
+    async def startup(self) -> None:
+        for provider in self.providers:
+            start = getattr(provider, "start", None)
+            if start is not None:
+                await start()
+        await self.dispatcher.start()
+        log.info("Overcast %s ready on http://%s:%d", __version__, self.settings.host,
+                 self.settings.port)  # fmt: skip
+
+    async def shutdown(self) -> None:
+        await self.dispatcher.stop()
+        for provider in reversed(self.providers):
+            stop = getattr(provider, "stop", None)
+            if stop is not None:
+                await stop()
+        self.store.close()
+
+
+def serve(settings: Settings) -> None:
+    """Run Overcast in the foreground until SIGINT or SIGTERM."""
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = Overcast(settings)
+    config = uvicorn.Config(
+        app.edge,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        server_header=False,
+        date_header=False,
+        timeout_keep_alive=75,
+    )
+    uvicorn.Server(config).run()

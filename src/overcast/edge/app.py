@@ -1,0 +1,236 @@
+"""The ASGI app and its request pipeline."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from overcast.core import ids
+from overcast.core.clock import Clock, SystemClock
+from overcast.core.context import RequestContext
+from overcast.core.errors import InternalFailure, ServiceError
+from overcast.core.http import HttpRequest, HttpResponse
+from overcast.dispatch.table import OperationTable
+from overcast.edge import detect as detection
+from overcast.edge import sigv4
+from overcast.edge.asgi import read_request, write_response
+from overcast.edge.chunked import decode_request_body
+from overcast.protocol import Codec, get_codec
+
+log = logging.getLogger("overcast.edge")
+
+DataPlane = Callable[[HttpRequest], Awaitable[HttpResponse | None]]
+"""A non-AWS endpoint: answers a request it owns, or None to let the next one try."""
+
+
+@dataclass(slots=True)
+class EdgeConfig:
+    strict_auth: bool = False
+    log_requests: bool = True
+    version: str = ""
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One AWS API request as it moves through the pipeline."""
+
+    req: HttpRequest
+    ctx: RequestContext
+    started: float
+    detected: detection.Detection | None = None
+    codec: Codec | None = None
+    op: Any = None
+    params: dict[str, Any] = field(default_factory=dict)
+    result: dict[str, Any] | None = None
+
+
+class Edge:
+    """The one ASGI app: data planes first, then the AWS API pipeline."""
+
+    def __init__(
+        self,
+        table: OperationTable,
+        *,
+        config: EdgeConfig,
+        lookup_credential: Callable[[str], sigv4.Credential | None],
+        health: Callable[[], dict[str, Any]],
+        data_planes: list[DataPlane] | None = None,
+        clock: Clock | None = None,
+        on_startup: Callable[[], Awaitable[None]] | None = None,
+        on_shutdown: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.table = table
+        self.config = config
+        self.lookup_credential = lookup_credential
+        self.health = health
+        self.data_planes = data_planes or []
+        self.clock = clock or SystemClock()
+        self.on_startup = on_startup
+        self.on_shutdown = on_shutdown
+        # The whole request chain, in order. Each step reads and fills the Exchange.
+        self.PIPELINE: list[Callable[[Exchange], Awaitable[None] | None]] = [
+            self.detect_service,
+            self.authenticate,
+            self.decode_body,
+            self.parse_request,
+        ]
+
+    # -- ASGI ------------------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            req = await read_request(scope, receive)
+            resp = await self.handle(req)
+            await write_response(send, resp, head_only=req.method == "HEAD")
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    if self.on_startup:
+                        await self.on_startup()
+                except Exception as exc:  # start-up failure must stop the server, loudly
+                    log.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.on_shutdown:
+                    await self.on_shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    # -- routing -----------------------------------------------------------------------------------
+
+    async def handle(self, req: HttpRequest) -> HttpResponse:
+        """Answer one request; never raises."""
+        if req.path.startswith("/_overcast/"):
+            return self.overcast_endpoint(req)
+        for plane in self.data_planes:
+            try:
+                resp = await plane(req)
+            except Exception:
+                log.exception("data plane failed on %s %s", req.method, req.path)
+                return _json_response(500, {"message": "Internal server error"})
+            if resp is not None:
+                return resp
+        return await self.handle_api(req)
+
+    def overcast_endpoint(self, req: HttpRequest) -> HttpResponse:
+        if req.path == "/_overcast/health" and req.method in ("GET", "HEAD"):
+            return _json_response(200, self.health())
+        return _json_response(404, {"message": f"No such Overcast endpoint: {req.path}"})
+
+    # -- the AWS API pipeline ---------------------------------------------------------------------
+
+    async def handle_api(self, req: HttpRequest) -> HttpResponse:
+        ex = Exchange(
+            req=req,
+            ctx=RequestContext(request_id=ids.request_id(), endpoint=_endpoint(req), http=req),
+            started=time.perf_counter(),
+        )
+        try:
+            for step in self.PIPELINE:
+                pending = step(ex)
+                if pending is not None:
+                    await pending
+            resp = await self.call_provider(ex)
+        except ServiceError as err:
+            resp = self.error_response(ex, err)
+        except Exception:
+            log.error(
+                "request %s failed:\n%s", ex.ctx.request_id, traceback.format_exc().rstrip()
+            )
+            resp = self.error_response(
+                ex, InternalFailure(f"An internal error occurred (request {ex.ctx.request_id})")
+            )
+        if self.config.log_requests:
+            self.log_line(ex, resp.status)
+        return resp
+
+    def detect_service(self, ex: Exchange) -> None:
+        """Which service and protocol the request is for (headers, target, path, host)."""
+        d = detection.detect(ex.req)
+        ex.detected = d
+        ex.ctx.service = d.service
+        ex.ctx.region = d.region
+        ex.codec = get_codec(d.service, d.protocol)
+        if d.s3_bucket_host:
+            # Virtual-host-style S3: route as if the bucket were in the path.
+            ex.req.path = "/" + d.s3_bucket_host + (ex.req.path if ex.req.path != "/" else "")
+
+    def authenticate(self, ex: Exchange) -> None:
+        """Who is asking: verify SigV4 as the policy demands, then set account and principal."""
+        assert ex.detected is not None
+        result = sigv4.authenticate(
+            ex.req,
+            ex.detected,
+            self.lookup_credential,
+            strict=self.config.strict_auth,
+            now=self.clock.now(),
+        )
+        ex.ctx.account_id = result.account_id
+        ex.ctx.access_key_id = result.access_key_id
+        ex.ctx.principal_arn = result.principal_arn
+
+    def decode_body(self, ex: Exchange) -> None:
+        """Undo S3's aws-chunked framing so providers see the object's bytes and trailers."""
+        decode_request_body(ex.req)
+
+    def parse_request(self, ex: Exchange) -> None:
+        """Which operation, and its parameters, by the service's botocore model."""
+        assert ex.codec is not None
+        ex.op = ex.codec.match(ex.req)
+        ex.ctx.operation = ex.op.name
+        ex.params = ex.codec.parse(ex.op, ex.req)
+
+    async def call_provider(self, ex: Exchange) -> HttpResponse:
+        """Run the operation and serialize its result."""
+        assert ex.codec is not None
+        handler = self.table.resolve(ex.ctx.service, ex.ctx.operation)
+        result = handler.fn(ex.ctx, ex.params)
+        if handler.is_async:
+            result = await result
+        return ex.codec.serialize(ex.op, result or {}, ex.ctx)
+
+    def error_response(self, ex: Exchange, err: ServiceError) -> HttpResponse:
+        if ex.codec is None:
+            return _json_response(
+                err.status,
+                {"__type": err.code, "message": err.message},
+                ex.ctx.request_id,
+            )
+        try:
+            return ex.codec.serialize_error(ex.op, err, ex.ctx)
+        except Exception:
+            log.exception("could not serialize error %r", err)
+            return _json_response(500, {"__type": "InternalFailure"}, ex.ctx.request_id)
+
+    def log_line(self, ex: Exchange, status: int) -> None:
+        ms = (time.perf_counter() - ex.started) * 1000
+        sys.stderr.write(
+            f"{ex.ctx.service or '-'} {ex.ctx.operation or '-'} {status} {ms:.1f}ms\n"
+        )
+
+
+def _endpoint(req: HttpRequest) -> str:
+    host = req.headers.get("host") or "127.0.0.1:4566"
+    return f"{req.scheme}://{host}"
+
+
+def _json_response(status: int, body: Any, request_id: str | None = None) -> HttpResponse:
+    headers = [("content-type", "application/json")]
+    if request_id:
+        headers.append(("x-amzn-requestid", request_id))
+    return HttpResponse(status, headers, orjson.dumps(body))

@@ -1,0 +1,74 @@
+"""Reading an ASGI request into an HttpRequest and writing an HttpResponse back."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from overcast.core.http import FileBody, HttpRequest, HttpResponse
+
+_CHUNK = 1 << 20
+
+
+async def read_request(scope: dict[str, Any], receive: Any) -> HttpRequest:
+    """The whole request, body included."""
+    headers: dict[str, str] = {}
+    header_list: list[tuple[str, str]] = []
+    for k, v in scope["headers"]:
+        name = k.decode("latin-1").lower()
+        value = v.decode("latin-1")
+        header_list.append((name, value))
+        if name in headers:
+            headers[name] = headers[name] + "," + value
+        else:
+            headers[name] = value
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        body = message.get("body")
+        if body:
+            chunks.append(body)
+        if not message.get("more_body"):
+            break
+    client = scope.get("client")
+    return HttpRequest(
+        method=scope["method"],
+        path=scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or scope["path"],
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        body=b"".join(chunks) if len(chunks) != 1 else chunks[0],
+        header_list=header_list,
+        client_ip=client[0] if client else "127.0.0.1",
+        scheme=scope.get("scheme", "http"),
+    )
+
+
+async def write_response(send: Any, resp: HttpResponse, head_only: bool = False) -> None:
+    """Send status, headers and body (a FileBody is streamed in 1 MiB chunks)."""
+    body = resp.body
+    raw_headers = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, v in resp.headers]
+    has_length = any(k.lower() == b"content-length" for k, _ in raw_headers)
+    if isinstance(body, FileBody):
+        length = body.length if body.length >= 0 else os.path.getsize(body.path) - body.offset
+        if not has_length:
+            raw_headers.append((b"content-length", str(length).encode()))
+        await send({"type": "http.response.start", "status": resp.status, "headers": raw_headers})
+        if head_only or length == 0:
+            await send({"type": "http.response.body", "body": b""})
+            return
+        with open(body.path, "rb") as f:
+            f.seek(body.offset)
+            remaining = length
+            while remaining > 0:
+                chunk = f.read(min(_CHUNK, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                await send(
+                    {"type": "http.response.body", "body": chunk, "more_body": remaining > 0}
+                )
+        return
+    if not has_length:
+        raw_headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": resp.status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": b"" if head_only else body})
