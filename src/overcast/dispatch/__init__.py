@@ -7,6 +7,10 @@
   own `_outbox` table inside the caller's open transaction; the delivery loop carries it out with
   retries (exponential backoff with jitter, maximum attempts, maximum event age) and hands what
   finally fails to a dead-letter target. A delivery with a delay is a durable timer.
+- A target is an operation (`Target("op", service, Operation)`, run through `call`) or a named
+  handler a service registered (`register_handler(name, fn)`), which may raise `RetryLater`
+  (retry after a delay, uncounted) or `GiveUp` (dead-letter now). Rows live in `outbox.py`'s
+  table; the loop deletes a row only once its target succeeded (at-least-once).
 
 Knows no service's internals: providers are registered by `app.py`.
 """

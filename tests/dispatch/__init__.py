@@ -1,0 +1,1 @@
+"""Durable deliveries: unit tests with a FakeClock, and the SIGKILL test with a real process."""
