@@ -23,6 +23,7 @@ from overcast.edge import sigv4
 from overcast.edge.asgi import read_request, write_response
 from overcast.edge.chunked import decode_request_body
 from overcast.protocol import Codec, get_codec
+from overcast.protocol.validation import Validator
 
 log = logging.getLogger("overcast.edge")
 
@@ -45,6 +46,7 @@ class Exchange:
     ctx: RequestContext
     started: float
     detected: detection.Detection | None = None
+    auth: sigv4.AuthResult | None = None
     codec: Codec | None = None
     op: Any = None
     params: dict[str, Any] = field(default_factory=dict)
@@ -74,10 +76,12 @@ class Edge:
         self.clock = clock or SystemClock()
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
+        self._validators: dict[Codec, Validator] = {}
         # The whole request chain, in order. Each step reads and fills the Exchange.
         self.PIPELINE: list[Callable[[Exchange], Awaitable[None] | None]] = [
             self.detect_service,
             self.authenticate,
+            self.address_bucket,
             self.decode_body,
             self.parse_request,
         ]
@@ -149,9 +153,7 @@ class Edge:
         except ServiceError as err:
             resp = self.error_response(ex, err)
         except Exception:
-            log.error(
-                "request %s failed:\n%s", ex.ctx.request_id, traceback.format_exc().rstrip()
-            )
+            log.error("request %s failed:\n%s", ex.ctx.request_id, traceback.format_exc().rstrip())
             resp = self.error_response(
                 ex, InternalFailure(f"An internal error occurred (request {ex.ctx.request_id})")
             )
@@ -166,9 +168,6 @@ class Edge:
         ex.ctx.service = d.service
         ex.ctx.region = d.region
         ex.codec = get_codec(d.service, d.protocol)
-        if d.s3_bucket_host:
-            # Virtual-host-style S3: route as if the bucket were in the path.
-            ex.req.path = "/" + d.s3_bucket_host + (ex.req.path if ex.req.path != "/" else "")
 
     def authenticate(self, ex: Exchange) -> None:
         """Who is asking: verify SigV4 as the policy demands, then set account and principal."""
@@ -180,13 +179,23 @@ class Edge:
             strict=self.config.strict_auth,
             now=self.clock.now(),
         )
+        ex.auth = result
         ex.ctx.account_id = result.account_id
         ex.ctx.access_key_id = result.access_key_id
         ex.ctx.principal_arn = result.principal_arn
 
+    def address_bucket(self, ex: Exchange) -> None:
+        """Virtual-host-style S3: from here on, route as if the bucket were in the path (after
+        authentication, since the signature covers the path as sent)."""
+        assert ex.detected is not None
+        bucket = ex.detected.s3_bucket_host
+        if bucket:
+            ex.req.path = "/" + bucket + (ex.req.path if ex.req.path != "/" else "")
+
     def decode_body(self, ex: Exchange) -> None:
-        """Undo S3's aws-chunked framing so providers see the object's bytes and trailers."""
-        decode_request_body(ex.req)
+        """Undo S3's aws-chunked framing (checking chunk signatures of a verified request) so
+        providers see the object's bytes and trailers."""
+        decode_request_body(ex.req, ex.auth.chunk_signer if ex.auth else None)
 
     def parse_request(self, ex: Exchange) -> None:
         """Which operation, and its parameters, by the service's botocore model."""
@@ -194,6 +203,10 @@ class Edge:
         ex.op = ex.codec.match(ex.req)
         ex.ctx.operation = ex.op.name
         ex.params = ex.codec.parse(ex.op, ex.req)
+        validator = self._validators.get(ex.codec)
+        if validator is None:
+            validator = self._validators[ex.codec] = Validator(ex.codec.service, ex.codec.protocol)
+        validator.validate(ex.op, ex.params)
 
     async def call_provider(self, ex: Exchange) -> HttpResponse:
         """Run the operation and serialize its result."""
@@ -219,9 +232,7 @@ class Edge:
 
     def log_line(self, ex: Exchange, status: int) -> None:
         ms = (time.perf_counter() - ex.started) * 1000
-        sys.stderr.write(
-            f"{ex.ctx.service or '-'} {ex.ctx.operation or '-'} {status} {ms:.1f}ms\n"
-        )
+        sys.stderr.write(f"{ex.ctx.service or '-'} {ex.ctx.operation or '-'} {status} {ms:.1f}ms\n")
 
 
 def _endpoint(req: HttpRequest) -> str:

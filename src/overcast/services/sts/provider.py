@@ -51,6 +51,7 @@ class Credential:
     principal_arn: str
     user_id: str
     expiration: float
+    session_token: str
 
 
 def _constraint(field: str, value: Any, text: str) -> StsValidationError:
@@ -92,6 +93,7 @@ class StsProvider:
             row["principal_arn"],
             row["user_id"],
             row["expiration"],
+            row["session_token"],
         )
 
     # -- operations ----------------------------------------------------------------------------
