@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install up test lint typecheck layers unit bench fmt clean
+.PHONY: install up test lint typecheck layers unit bench fmt clean sam-cli
 
 install: $(STAMP)
 
@@ -31,7 +31,17 @@ layers: install
 unit: install
 	$(BIN)/pytest -n 2
 
-test: lint typecheck layers unit
+test: lint typecheck layers sam-cli unit
+
+# aws-sam-cli cannot share the main venv (its pins conflict with ours): it gets its own, for the
+# `sam deploy` proof in tests/cloudformation. If it cannot be installed, that one test is skipped.
+SAM_VENV := .venv-sam
+sam-cli: $(SAM_VENV)/bin/sam
+
+$(SAM_VENV)/bin/sam:
+	@( test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV) ) && \
+		$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli==1.170.0 || \
+		echo "aws-sam-cli could not be installed: the sam deploy test will be skipped"
 
 bench: install
 	$(BIN)/python -m bench
@@ -41,4 +51,4 @@ fmt: install
 	$(BIN)/ruff check --fix src tests bench examples
 
 clean:
-	rm -rf $(VENV) .overcast .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-sam .overcast .pytest_cache .mypy_cache .ruff_cache
