@@ -105,7 +105,7 @@ def _compile(shape: Shape, depth: int = 0) -> Check | None:
 
     sized = kind in ("string", "list", "map", "blob")
     numeric = kind in ("integer", "long", "float", "double")
-    if not (inner or enum or (sized or numeric) and (low is not None or high is not None)):
+    if not (inner or enum or ((sized or numeric) and (low is not None or high is not None))):
         return None
 
     def check(value: Any, path: str, errors: list[str]) -> None:

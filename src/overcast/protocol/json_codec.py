@@ -1,0 +1,172 @@
+"""The `json` protocol (awsJson1_0 / awsJson1_1): POST /, X-Amz-Target: Prefix.Operation.
+
+Errors carry `__type` (the shape name) and `message`, plus the `x-amzn-ErrorType` header; services
+marked awsQueryCompatible (SQS, CloudWatch) add `x-amzn-query-error: <query code>;Sender|Receiver`,
+which botocore uses to raise the modelled exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from botocore.model import OperationModel, ServiceModel, Shape
+
+from overcast.core.context import RequestContext
+from overcast.core.errors import ServiceError
+from overcast.core.http import HttpRequest, HttpResponse
+from overcast.protocol.base import Codec
+from overcast.protocol.errors import MalformedInput, protocol_error
+from overcast.protocol.eventstream import CONTENT_TYPE as EVENT_STREAM
+from overcast.protocol.eventstream import EventStreamWriter, initial_response
+from overcast.protocol.values import Conv, Converters
+
+
+@dataclass(slots=True)
+class _Plan:
+    decode: Conv | None
+    encode: Conv | None
+    stream: tuple[str, EventStreamWriter] | None = None  # an event-stream output member
+
+
+def json_default(value: Any) -> Any:
+    """orjson fallback for unmodelled error fields: bytes and anything else as text."""
+    if isinstance(value, bytes | bytearray):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def message_key(shape: Shape | None) -> str:
+    """`Message` when the error shape models it with a capital, else `message`."""
+    if shape is not None and "Message" in shape.members and "message" not in shape.members:
+        return "Message"
+    return "message"
+
+
+class JsonCodec(Codec):
+    """awsJson 1.0/1.1 codec."""
+
+    def __init__(self, service: str, model: ServiceModel, protocol: str = "json") -> None:
+        super().__init__(service, model, protocol)
+        self.values = Converters("json")
+        prefix = model.metadata.get("targetPrefix", "")
+        self._targets: dict[str, OperationModel] = {}
+        self._by_name: dict[str, OperationModel] = {}
+        for name in model.operation_names:
+            op = model.operation_model(name)
+            self._targets[f"{prefix}.{name}"] = op
+            self._by_name[name] = op
+        self._content_type = f"application/x-amz-json-{model.metadata.get('jsonVersion', '1.0')}"
+        self._query_compatible = "awsQueryCompatible" in model.metadata
+        self._plans: dict[str, _Plan] = {}
+
+    def _plan(self, op: OperationModel) -> _Plan:
+        plan = self._plans.get(op.name)
+        if plan is None:
+            inp, out = op.input_shape, op.output_shape
+            plan = _Plan(
+                self.values.structure_decoder(inp) if inp is not None else None,
+                self.values.structure_encoder(out) if out is not None else None,
+            )
+            stream = out.event_stream_name if out is not None else None
+            if stream:
+                writer = EventStreamWriter(out.members[stream], self.event_body, "application/json")
+                plan.stream = (stream, writer)
+            self._plans[op.name] = plan
+        return plan
+
+    def match(self, req: HttpRequest) -> OperationModel:
+        """By X-Amz-Target (an unknown prefix is tolerated when the operation name is known)."""
+        target = req.headers.get("x-amz-target", "")
+        op = self._targets.get(target)
+        if op is None:
+            op = self._by_name.get(target.rpartition(".")[2])
+        if op is None:
+            raise protocol_error(
+                "UnknownOperationException",
+                f"Operation {target or '(no X-Amz-Target)'} is not supported by {self.service}",
+            )
+        return op
+
+    def parse(self, op: OperationModel, req: HttpRequest) -> dict[str, Any]:
+        """The JSON body, decoded by the input shape."""
+        plan = self._plan(op)
+        body = self.body(req)
+        if plan.decode is None:
+            return {}
+        if not body.strip():
+            return {}
+        try:
+            doc = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise self.malformed(MalformedInput(f"Malformed JSON body: {exc}")) from None
+        try:
+            params: dict[str, Any] = plan.decode(doc)
+        except MalformedInput as exc:
+            raise self.malformed(exc) from None
+        return params
+
+    def serialize(
+        self, op: OperationModel, result: dict[str, Any], ctx: RequestContext
+    ) -> HttpResponse:
+        """200 with the JSON document of the output shape."""
+        plan = self._plan(op)
+        content_type = self._content_type
+        events = None
+        if plan.stream is not None and result:
+            events = result.get(plan.stream[0])
+            result = {k: v for k, v in result.items() if k != plan.stream[0]}
+        doc = plan.encode(result) if plan.encode is not None and result else {}
+        body = orjson.dumps(doc)
+        if plan.stream is not None:
+            body = initial_response(body, "application/json") + plan.stream[1].encode(events or ())
+            content_type = EVENT_STREAM
+        headers = [("Content-Type", content_type), *self.request_id_headers(ctx)]
+        return HttpResponse(ctx.response_status or 200, self.finish(headers, ctx), body)
+
+    def event_body(self, shape: Shape, value: dict[str, Any]) -> bytes:
+        """The JSON payload of one event of an event stream."""
+        encode = self.values.encoder(shape)
+        return orjson.dumps(value if encode is None else encode(value))
+
+    def serialize_error(
+        self, op: OperationModel | None, err: ServiceError, ctx: RequestContext
+    ) -> HttpResponse:
+        """`{"__type": ..., "message": ...}` with the error shape's own members."""
+        spec, status, sender_fault = self.errors.status_and_fault(err)
+        doc = error_document(self.values, spec.shape, spec.type_name, err)
+        headers = [
+            ("Content-Type", self._content_type),
+            *self.request_id_headers(ctx),
+            ("x-amzn-ErrorType", spec.type_name),
+        ]
+        if self._query_compatible:
+            fault = "Sender" if sender_fault else "Receiver"
+            headers.append(("x-amzn-query-error", f"{spec.code};{fault}"))
+        body = orjson.dumps(doc, default=json_default)
+        return HttpResponse(status, self.finish(headers, ctx, err), body)
+
+    def malformed(self, problem: MalformedInput) -> ServiceError:
+        return protocol_error("SerializationException", problem.message)
+
+
+def error_document(
+    values: Converters, shape: Shape | None, type_name: str, err: ServiceError
+) -> dict[str, Any]:
+    """The body of a JSON or CBOR error: `__type`, the message, and the error's fields."""
+    doc: dict[str, Any] = {"__type": type_name}
+    fields = err.fields
+    if fields:
+        if shape is not None:
+            doc.update(values.structure_encoder(shape)(fields))
+            modelled = shape.members
+            for key, value in fields.items():
+                if key not in modelled and value is not None:
+                    doc[key] = value
+        else:
+            doc.update({k: v for k, v in fields.items() if v is not None})
+    key = message_key(shape)
+    if key not in doc:
+        doc[key] = err.message
+    return doc
