@@ -30,7 +30,9 @@ def main(argv: list[str]) -> int:
             print(f"   failed: {exc!r}")
             continue
         out[name] = results
-        lines = module.report(results) if hasattr(module, "report") else [json.dumps(results, indent=1)]
+        lines = (
+            module.report(results) if hasattr(module, "report") else [json.dumps(results, indent=1)]
+        )
         for line in lines:
             print("   " + line)
     dest = Path(__file__).parent / "results"

@@ -87,7 +87,16 @@ def load(port: int, pid: int, request: bytes, concurrency: int, seconds: float) 
     try:
         before = cpu_seconds(pid)
         out = subprocess.run(
-            [PY, "-m", "bench.loadgen", "127.0.0.1", str(port), str(concurrency), str(seconds), path],
+            [
+                PY,
+                "-m",
+                "bench.loadgen",
+                "127.0.0.1",
+                str(port),
+                str(concurrency),
+                str(seconds),
+                path,
+            ],
             capture_output=True,
             text=True,
             check=True,

@@ -24,7 +24,7 @@ def signed_get_caller_identity(port: int) -> bytes:
         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
     )
     SigV4Auth(Credentials("test", "test"), "sts", "us-east-1").add_auth(req)
-    lines = [f"POST / HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {len(body)}"]
+    lines = ["POST / HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {len(body)}"]
     lines += [f"{k}: {v}" for k, v in req.headers.items() if k.lower() != "host"]
     return ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
 
@@ -36,7 +36,9 @@ def run() -> dict[str, Any]:
         for c in (1, 32):
             results[f"overcast_c{c}"] = load(port, proc.pid, request, c, SECONDS)
     floor_port = free_port()
-    with process([PY, "-m", "bench.floor", str(floor_port)], f"http://127.0.0.1:{floor_port}/") as fp:
+    with process(
+        [PY, "-m", "bench.floor", str(floor_port)], f"http://127.0.0.1:{floor_port}/"
+    ) as fp:
         request = signed_get_caller_identity(floor_port)
         for c in (1, 32):
             results[f"floor_c{c}"] = load(floor_port, fp.pid, request, c, SECONDS)

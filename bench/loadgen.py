@@ -14,7 +14,9 @@ import time
 
 
 class _Conn(asyncio.Protocol):
-    def __init__(self, request: bytes, stop_at: float, latencies: list[float], stats: dict[str, int]):
+    def __init__(
+        self, request: bytes, stop_at: float, latencies: list[float], stats: dict[str, int]
+    ):
         self.request = request
         self.stop_at = stop_at
         self.latencies = latencies
@@ -40,7 +42,11 @@ class _Conn(asyncio.Protocol):
             return
         head = self.buf[:head_end].lower()
         i = head.find(b"content-length:")
-        length = int(head[i + 15 : head.find(b"\r\n", i) if head.find(b"\r\n", i) > 0 else None]) if i >= 0 else 0
+        length = (
+            int(head[i + 15 : head.find(b"\r\n", i) if head.find(b"\r\n", i) > 0 else None])
+            if i >= 0
+            else 0
+        )
         total = head_end + 4 + length
         if len(self.buf) < total:
             return
@@ -64,7 +70,9 @@ class _Conn(asyncio.Protocol):
             self.done.set_result(None)
 
 
-async def run(host: str, port: int, concurrency: int, seconds: float, request: bytes) -> dict[str, float]:
+async def run(
+    host: str, port: int, concurrency: int, seconds: float, request: bytes
+) -> dict[str, float]:
     loop = asyncio.get_running_loop()
     latencies: list[float] = []
     stats = {"requests": 0, "errors": 0}

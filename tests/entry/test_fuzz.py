@@ -61,15 +61,28 @@ def still_healthy(url: str) -> bool:
     body=st.one_of(
         st.binary(max_size=2048),
         st.text(max_size=512).map(str.encode),
-        st.sampled_from([b"{", b'{"a":', b"<?xml", b"<a><b>", b"Action=", b"\xa1\x61", b"[]", b"null"]),
+        st.sampled_from(
+            [b"{", b'{"a":', b"<?xml", b"<a><b>", b"Action=", b"\xa1\x61", b"[]", b"null"]
+        ),
     ),
     extra=st.dictionaries(
-        st.sampled_from(["X-Amz-Target", "Content-Type", "Content-Encoding", "X-Amz-Date",
-                         "Authorization", "x-amz-content-sha256", "Range", "x-amz-meta-a",
-                         "If-Match", "x-amz-decoded-content-length"]),
+        st.sampled_from(
+            [
+                "X-Amz-Target",
+                "Content-Type",
+                "Content-Encoding",
+                "X-Amz-Date",
+                "Authorization",
+                "x-amz-content-sha256",
+                "Range",
+                "x-amz-meta-a",
+                "If-Match",
+                "x-amz-decoded-content-length",
+            ]
+        ),
         header_text,
         max_size=3,
-    ),  # fmt: skip
+    ),
 )
 def test_fuzzed_requests_never_500(server, shape, body, extra) -> None:
     svc, method, path, headers = shape

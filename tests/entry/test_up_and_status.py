@@ -57,7 +57,11 @@ def test_environment_variables_configure_up(tmp_path) -> None:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "overcast", "up", "--quiet"],
-        env={**os.environ, "OVERCAST_PORT": str(port), "OVERCAST_DATA_DIR": str(tmp_path / "env-dir")},
+        env={
+            **os.environ,
+            "OVERCAST_PORT": str(port),
+            "OVERCAST_DATA_DIR": str(tmp_path / "env-dir"),
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -35,7 +35,9 @@ def test_assume_role_returns_usable_credentials(client, server) -> None:
     )
     creds = resp["Credentials"]
     assert creds["AccessKeyId"].startswith("ASIA")
-    assert resp["AssumedRoleUser"]["Arn"] == "arn:aws:sts::123456789012:assumed-role/deployer/ci-run"
+    assert (
+        resp["AssumedRoleUser"]["Arn"] == "arn:aws:sts::123456789012:assumed-role/deployer/ci-run"
+    )
     session = boto3.Session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
@@ -95,11 +97,19 @@ def test_assume_role_with_web_identity_is_unsigned(server) -> None:
     def b64(d: dict) -> str:
         return base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")
 
-    token = b64({"alg": "none"}) + "." + b64({"sub": "user-1", "aud": "app", "iss": "https://idp"}) + ".sig"
+    token = (
+        b64({"alg": "none"})
+        + "."
+        + b64({"sub": "user-1", "aud": "app", "iss": "https://idp"})
+        + ".sig"
+    )
     from botocore import UNSIGNED
 
     sts = boto3.client(
-        "sts", endpoint_url=server.url, region_name="us-east-1", config=Config(signature_version=UNSIGNED)
+        "sts",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        config=Config(signature_version=UNSIGNED),
     )
     resp = sts.assume_role_with_web_identity(
         RoleArn="arn:aws:iam::000000000000:role/web", RoleSessionName="web", WebIdentityToken=token

@@ -43,7 +43,9 @@ def _show(value: Any) -> str:
 
 
 def _fail(errors: list[str], value: Any, path: str, text: str) -> None:
-    errors.append(f"Value {_show(value)} at '{path}' failed to satisfy constraint: Member must {text}")
+    errors.append(
+        f"Value {_show(value)} at '{path}' failed to satisfy constraint: Member must {text}"
+    )
 
 
 def _compile(shape: Shape, depth: int = 0) -> Check | None:

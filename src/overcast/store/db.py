@@ -86,9 +86,7 @@ class Database:
     def migrate(self, migrations: Sequence[Migration]) -> None:
         """Apply, in order, every migration not yet recorded."""
         conn = self.conn
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied REAL)"
-        )
+        conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied REAL)")
         done = {r[0] for r in conn.execute("SELECT name FROM _migrations")}
         for m in [*_COMMON, *migrations]:
             if m.name in done:

@@ -76,25 +76,23 @@ class StsProvider:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.db = store.open("sts", MIGRATIONS)
         self.clock = clock
+        # Every request's signature check asks for its key: serve that from memory. STS is the
+        # only writer of this table, so the cache (loaded from the store) stays exact.
+        self._credentials: dict[str, Credential] = {
+            row["access_key_id"]: _credential(row)
+            for row in self.db.query(
+                "SELECT * FROM credentials WHERE expiration >= ?", (clock.now(),)
+            )
+        }
 
     # -- lookups used by the edge --------------------------------------------------------------
 
     def credential(self, access_key_id: str) -> Credential | None:
         """A credential STS issued and that has not expired, or None."""
-        row = self.db.query_one(
-            "SELECT * FROM credentials WHERE access_key_id = ?", (access_key_id,)
-        )
-        if row is None or row["expiration"] < self.clock.now():
+        cred = self._credentials.get(access_key_id)
+        if cred is None or cred.expiration < self.clock.now():
             return None
-        return Credential(
-            row["access_key_id"],
-            row["secret_access_key"],
-            row["account_id"],
-            row["principal_arn"],
-            row["user_id"],
-            row["expiration"],
-            row["session_token"],
-        )
+        return cred
 
     # -- operations ----------------------------------------------------------------------------
 
@@ -102,7 +100,11 @@ class StsProvider:
         if ctx.access_key_id:
             cred = self.credential(ctx.access_key_id)
             if cred is not None:
-                return {"UserId": cred.user_id, "Account": cred.account_id, "Arn": cred.principal_arn}
+                return {
+                    "UserId": cred.user_id,
+                    "Account": cred.account_id,
+                    "Arn": cred.principal_arn,
+                }
         return {
             "UserId": ctx.account_id,
             "Account": ctx.account_id,
@@ -167,7 +169,9 @@ class StsProvider:
             "PackedPolicySize": 0,
         }
 
-    def _issue(self, account: str, principal_arn: str, user_id: str, duration: int) -> dict[str, Any]:
+    def _issue(
+        self, account: str, principal_arn: str, user_id: str, duration: int
+    ) -> dict[str, Any]:
         key = ids.upper_id(20, "ASIA")
         secret = base64.b64encode(ids.token(30).encode())[:40].decode()
         session_token = "FQoGZXIvYXdzE" + ids.token(96)
@@ -177,12 +181,27 @@ class StsProvider:
                 "INSERT INTO credentials VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (key, secret, session_token, account, principal_arn, user_id, expiration),
             )
+        self._credentials[key] = Credential(
+            key, secret, account, principal_arn, user_id, expiration, session_token
+        )
         return {
             "AccessKeyId": key,
             "SecretAccessKey": secret,
             "SessionToken": session_token,
             "Expiration": datetime.fromtimestamp(int(expiration), UTC),
         }
+
+
+def _credential(row: Any) -> Credential:
+    return Credential(
+        row["access_key_id"],
+        row["secret_access_key"],
+        row["account_id"],
+        row["principal_arn"],
+        row["user_id"],
+        row["expiration"],
+        row["session_token"],
+    )
 
 
 def _jwt_claims(token: str) -> dict[str, Any]:
