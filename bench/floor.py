@@ -35,4 +35,5 @@ if __name__ == "__main__":
         log_level="warning",
         server_header=False,
         date_header=False,
+        proxy_headers=False,
     )

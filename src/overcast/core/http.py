@@ -6,6 +6,19 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 
+def parse_form(text: str) -> list[tuple[str, str]]:
+    """`a=1&b=&c` as [(a, 1), (b, ""), (c, "")], percent- and plus-decoded like parse_qsl with
+    blanks kept; the common case with nothing to decode skips the decoder (it runs per request)."""
+    if "%" in text or "+" in text:
+        return parse_qsl(text, keep_blank_values=True)
+    out: list[tuple[str, str]] = []
+    for part in text.split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            out.append((name, value))
+    return out
+
+
 @dataclass(slots=True)
 class HttpRequest:
     """A request as it arrived. `path` is the raw (still percent-encoded) path; header names are
@@ -22,7 +35,7 @@ class HttpRequest:
 
     def query_params(self) -> list[tuple[str, str]]:
         """The decoded query string as (name, value) pairs, in order, blanks kept."""
-        return parse_qsl(self.query_string, keep_blank_values=True)
+        return parse_form(self.query_string)
 
     @property
     def host(self) -> str:

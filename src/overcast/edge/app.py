@@ -121,6 +121,8 @@ class Edge:
         """Answer one request; never raises."""
         if req.path.startswith("/_overcast/"):
             return self.overcast_endpoint(req)
+        if not _may_be_data_plane(req):
+            return await self.handle_api(req)
         for plane in self.data_planes:
             try:
                 resp = await plane(req)
@@ -233,6 +235,20 @@ class Edge:
     def log_line(self, ex: Exchange, status: int) -> None:
         ms = (time.perf_counter() - ex.started) * 1000
         sys.stderr.write(f"{ex.ctx.service or '-'} {ex.ctx.operation or '-'} {status} {ms:.1f}ms\n")
+
+
+def _may_be_data_plane(req: HttpRequest) -> bool:
+    """Whether a data plane could own `req`: its `/_aws/` paths, CORS preflights, and any host
+    name other than the plain API endpoint (an IP address or `localhost`), which covers
+    `*.execute-api.*`, `*.lambda-url.*` and custom domains. Saves the AWS API path the trip
+    through every data plane."""
+    if req.method == "OPTIONS" or req.path.startswith("/_aws/"):
+        return True
+    host = req.headers.get("host", "")
+    if host.startswith("["):
+        return False
+    name = host.partition(":")[0]
+    return not (name == "localhost" or name[:1].isdigit())
 
 
 def _endpoint(req: HttpRequest) -> str:

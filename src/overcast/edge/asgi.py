@@ -11,32 +11,32 @@ _CHUNK = 1 << 20
 
 
 async def read_request(scope: dict[str, Any], receive: Any) -> HttpRequest:
-    """The whole request, body included."""
-    headers: dict[str, str] = {}
-    header_list: list[tuple[str, str]] = []
-    for k, v in scope["headers"]:
-        name = k.decode("latin-1").lower()
-        value = v.decode("latin-1")
-        header_list.append((name, value))
-        if name in headers:
-            headers[name] = headers[name] + "," + value
-        else:
-            headers[name] = value
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        body = message.get("body")
-        if body:
-            chunks.append(body)
-        if not message.get("more_body"):
-            break
+    """The whole request, body included. Header names arrive lower-cased from the server."""
+    header_list = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+    headers = dict(header_list)
+    if len(headers) != len(header_list):
+        # A repeated header: join its values with commas, as HTTP allows.
+        headers = {}
+        for name, value in header_list:
+            headers[name] = headers[name] + "," + value if name in headers else value
+    message = await receive()
+    body: bytes = message.get("body", b"")
+    if message.get("more_body"):
+        chunks = [body]
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
     client = scope.get("client")
+    raw_path: bytes | None = scope.get("raw_path")
     return HttpRequest(
         method=scope["method"],
-        path=scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or scope["path"],
-        query_string=scope.get("query_string", b"").decode("latin-1"),
+        path=raw_path.decode("latin-1").partition("?")[0] if raw_path else scope["path"],
+        query_string=scope["query_string"].decode("latin-1"),
         headers=headers,
-        body=b"".join(chunks) if len(chunks) != 1 else chunks[0],
+        body=body,
         header_list=header_list,
         client_ip=client[0] if client else "127.0.0.1",
         scheme=scope.get("scheme", "http"),

@@ -15,13 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
 from botocore.model import OperationModel, ServiceModel, Shape
 
 from overcast.core.context import RequestContext
 from overcast.core.errors import ServiceError
-from overcast.core.http import HttpRequest, HttpResponse
+from overcast.core.http import HttpRequest, HttpResponse, parse_form
 from overcast.protocol.base import Codec
 from overcast.protocol.errors import MalformedInput, protocol_error
 from overcast.protocol.shapes import ShapeKey, shape_key
@@ -202,13 +201,11 @@ class QueryCodec(Codec):
         return pairs
 
     def _decode_pairs(self, req: HttpRequest) -> list[tuple[str, str]]:
-        pairs = parse_qsl(req.query_string, keep_blank_values=True) if req.query_string else []
+        pairs = parse_form(req.query_string) if req.query_string else []
         body = self.body(req)
         if body:
             try:
-                pairs += parse_qsl(
-                    body.decode("utf-8"), keep_blank_values=True, strict_parsing=False
-                )
+                pairs += parse_form(body.decode("utf-8"))
             except UnicodeDecodeError:
                 raise protocol_error(
                     "MalformedQueryString", "The request body is not valid UTF-8"
