@@ -1,0 +1,243 @@
+"""What every DynamoDB operation shares: the database, the cached table metadata, key checks and
+consumed-capacity figures. The provider's mixins build on this class."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import orjson
+
+from overcast.core.clock import Clock
+from overcast.core.context import RequestContext
+from overcast.engines.ddb import keys as keycodec
+from overcast.engines.ddb.errors import DdbValidationError, invalid_params
+from overcast.engines.ddb.values import Item, check_value
+from overcast.services.dynamodb.errors import not_found
+from overcast.services.dynamodb.schema import MIGRATIONS, Table
+from overcast.services.dynamodb.storage import ItemStore
+from overcast.services.dynamodb.writes import WriteBatcher
+from overcast.store import Database, Store
+
+_TYPE_NAMES = {"S", "N", "B"}
+
+
+def table_name_of(name: str) -> str:
+    """TableName may be a table ARN."""
+    if name.startswith("arn:"):
+        return name.rsplit("/", 1)[-1] if "/table/" not in name else name.split("/table/")[1]
+    return name
+
+
+def open_db(store: Store) -> Database:
+    """The one database both DynamoDB providers use."""
+    return store.open("dynamodb", MIGRATIONS)
+
+
+class DynamoBase:
+    """Shared state and helpers of the DynamoDB provider."""
+
+    SERVICE = "dynamodb"
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.db = open_db(store)
+        self.clock = clock
+        self.items = ItemStore()
+        self.writes = WriteBatcher(self.db)
+        self._tables: dict[tuple[str, str, str], Table] = {}
+        self._loaded = False
+
+    # -- table metadata -----------------------------------------------------------------------
+
+    def _load(self) -> None:
+        for row in self.db.query("SELECT meta FROM tables"):
+            t = Table.from_json(orjson.loads(row[0]))
+            self._tables[(t.account, t.region, t.name)] = t
+        self._loaded = True
+
+    def find_table(self, ctx: RequestContext, name: str) -> Table | None:
+        """A table's metadata from the cache (the store is the truth; the cache mirrors it)."""
+        if not self._loaded:
+            self._load()
+        return self._tables.get((ctx.account_id, ctx.region, table_name_of(name)))
+
+    def table(self, ctx: RequestContext, name: str, *, described: bool = False) -> Table:
+        """A table, or ResourceNotFoundException."""
+        t = self.find_table(ctx, name)
+        if t is None:
+            raise not_found(table_name_of(name) if described else None)
+        return t
+
+    def table_copy(self, ctx: RequestContext, name: str) -> Table:
+        """A private copy of a table's metadata to change; `save_table` publishes it on commit."""
+        return Table.from_json(self.table(ctx, name, described=True).to_json())
+
+    def all_tables(self, ctx: RequestContext) -> list[Table]:
+        if not self._loaded:
+            self._load()
+        return sorted(
+            (t for (a, r, _), t in self._tables.items() if a == ctx.account_id and r == ctx.region),
+            key=lambda t: t.name,
+        )
+
+    def save_table(self, tx: Any, table: Table) -> None:
+        """Write a table's metadata (inside a transaction) and refresh the cache after commit."""
+        tx.execute(
+            "INSERT OR REPLACE INTO tables (account, region, name, tid, meta) VALUES (?,?,?,?,?)",
+            (table.account, table.region, table.name, table.tid, orjson.dumps(table.to_json())),
+        )
+        key = (table.account, table.region, table.name)
+
+        def publish() -> None:
+            self._tables[key] = table
+
+        self.db.after_commit(publish)
+
+    def forget_table(self, tx: Any, table: Table) -> None:
+        tx.execute(
+            "DELETE FROM tables WHERE account = ? AND region = ? AND name = ?",
+            (table.account, table.region, table.name),
+        )
+        key = (table.account, table.region, table.name)
+
+        def drop() -> None:
+            self._tables.pop(key, None)
+
+        self.db.after_commit(drop)
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def key_of_request(self, table: Table, key: dict[str, Any]) -> tuple[Item, bytes, bytes]:
+        """A request's Key checked against the schema: (key item, pk bytes, sk bytes)."""
+        names = table.key_names()
+        if not isinstance(key, dict) or len(key) != len(names):
+            raise DdbValidationError("The provided key element does not match the schema")
+        out: Item = {}
+        for name, typ in (table.hash, table.range):  # type: ignore[misc]
+            v = key.get(name)
+            if v is None or not isinstance(v, dict) or typ not in v or len(v) != 1:
+                raise DdbValidationError("The provided key element does not match the schema")
+            out[name] = _key_value(name, v)
+            if table.range is None:
+                break
+        pk = keycodec.encode_key(out[table.hash[0]])
+        sk = keycodec.encode_key(out[table.range[0]]) if table.range else b""
+        _check_key_sizes(pk, sk)
+        return out, pk, sk
+
+    def key_of_item(self, table: Table, item: Item) -> tuple[bytes, bytes]:
+        """Check a (normalised) item's key and index key attributes; return (pk, sk)."""
+        for name, typ in (table.hash, table.range):  # type: ignore[misc]
+            v = item.get(name)
+            if v is None:
+                raise invalid_params(f"Missing the key {name} in the item")
+            if typ not in v:
+                raise invalid_params(
+                    f"Type mismatch for key {name} expected: {typ} actual: {next(iter(v))}"
+                )
+            _key_value(name, v)
+            if table.range is None:
+                break
+        for ix in table.indexes:
+            for name, typ in (ix.hash, ix.range) if ix.range else (ix.hash,):
+                v = item.get(name)
+                if v is None:
+                    continue
+                if typ not in v:
+                    raise invalid_params(
+                        f"Type mismatch for Index Key {name} Expected: {typ} Actual: "
+                        f"{next(iter(v))} IndexName: {ix.name}"
+                    )
+                if typ in ("S", "B") and len(v[typ]) == 0:
+                    raise DdbValidationError(
+                        "One or more parameter values are not valid. A value specified for a "
+                        "secondary index key is not supported. The AttributeValue for a key "
+                        f"attribute cannot contain an empty {'string' if typ == 'S' else 'binary'}"
+                        f" value. IndexName: {ix.name}, IndexKey: {name}"
+                    )
+        pk = keycodec.encode_key(item[table.hash[0]])
+        sk = keycodec.encode_key(item[table.range[0]]) if table.range else b""
+        _check_key_sizes(pk, sk)
+        return pk, sk
+
+    # -- capacity -----------------------------------------------------------------------------
+
+    def capacity(
+        self,
+        params: dict[str, Any],
+        table: Table,
+        units: float,
+        write: bool,
+        indexes: dict[str, float] | None = None,
+    ) -> dict[str, Any] | None:
+        """ConsumedCapacity for ReturnConsumedCapacity TOTAL or INDEXES (None for NONE)."""
+        mode = params.get("ReturnConsumedCapacity", "NONE")
+        if mode not in ("TOTAL", "INDEXES"):
+            return None
+        total = units + sum((indexes or {}).values())
+        kind = "WriteCapacityUnits" if write else "ReadCapacityUnits"
+        out: dict[str, Any] = {"TableName": table.name, "CapacityUnits": total, kind: total}
+        if mode == "INDEXES":
+            out["Table"] = {"CapacityUnits": units, kind: units}
+            gsi = {
+                n: {"CapacityUnits": u, kind: u}
+                for n, u in (indexes or {}).items()
+                if (ix := table.index(n)) is not None and ix.kind == "GSI"
+            }
+            lsi = {
+                n: {"CapacityUnits": u, kind: u}
+                for n, u in (indexes or {}).items()
+                if (ix := table.index(n)) is not None and ix.kind == "LSI"
+            }
+            if gsi:
+                out["GlobalSecondaryIndexes"] = gsi
+            if lsi:
+                out["LocalSecondaryIndexes"] = lsi
+        return out
+
+    def collection_metrics(
+        self, params: dict[str, Any], table: Table, key: Item
+    ) -> dict[str, Any] | None:
+        """ItemCollectionMetrics: only for tables with LSIs, when asked for."""
+        if params.get("ReturnItemCollectionMetrics") != "SIZE":
+            return None
+        if not any(ix.kind == "LSI" for ix in table.indexes):
+            return None
+        return {
+            "ItemCollectionKey": {table.hash[0]: key[table.hash[0]]},
+            "SizeEstimateRangeGB": [0.0, 1.0],
+        }
+
+
+def write_units(size: int) -> float:
+    """Write capacity of one item write: 1 per KB, at least 1."""
+    return float(max(1, math.ceil(size / 1024)))
+
+
+def read_units(size: int, consistent: bool) -> float:
+    """Read capacity: 1 per 4 KB (half for eventually consistent reads), at least one unit."""
+    units = max(1, math.ceil(size / 4096))
+    return float(units) if consistent else units / 2
+
+
+def _key_value(name: str, v: dict[str, Any]) -> dict[str, Any]:
+    t = next(iter(v))
+    if t not in _TYPE_NAMES:
+        raise DdbValidationError("The provided key element does not match the schema")
+    checked = check_value(v)
+    if t in ("S", "B") and len(checked[t]) == 0:
+        kind = "string" if t == "S" else "binary"
+        raise DdbValidationError(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute "
+            f"cannot contain an empty {kind} value. Key: {name}"
+        )
+    return checked
+
+
+def _check_key_sizes(pk: bytes, sk: bytes) -> None:
+    if len(pk) > 2048:
+        raise invalid_params("Size of hashkey has exceeded the maximum size limit of2048 bytes")
+    if len(sk) > 1024:
+        raise invalid_params(
+            "Aggregated size of all range keys has exceeded the size limit of 1024 bytes"
+        )
