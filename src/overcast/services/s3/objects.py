@@ -1,0 +1,486 @@
+"""Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import parse_qsl
+
+from overcast.core.context import RequestContext
+from overcast.core.http import FileBody
+from overcast.services.s3 import checksums, repo
+from overcast.services.s3.base import Params, Result, S3Base, in_thread, ts
+from overcast.services.s3.buckets import acl_from_params, validate_tags
+from overcast.services.s3.conditions import check_read, etag_matches, http_date, parse_range
+from overcast.services.s3.errors import (
+    EntityTooLarge,
+    InvalidArgument,
+    InvalidPartNumber,
+    InvalidStorageClass,
+    MalformedXML,
+    MethodNotAllowed,
+    NoSuchBucket,
+    NoSuchKey,
+    NoSuchVersion,
+    PreconditionFailed,
+    S3Error,
+)
+from overcast.services.s3.records import Bucket, ObjectVersion
+
+MAX_PUT_SIZE = 5 * 1024**3
+INLINE_MAX = 64 * 1024  # objects up to this size are stored in their metadata row
+PARALLEL_MD5 = 1 << 20
+_HASH_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="s3-md5")
+STORAGE_CLASSES = {
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+    "FSX_OPENZFS",
+}
+# Stored Content-* members, returned as they were given.
+HEADER_MEMBERS = (
+    "ContentType",
+    "ContentEncoding",
+    "ContentDisposition",
+    "ContentLanguage",
+    "CacheControl",
+    "WebsiteRedirectLocation",
+)
+_OVERRIDES = {
+    "ResponseCacheControl": "CacheControl",
+    "ResponseContentDisposition": "ContentDisposition",
+    "ResponseContentEncoding": "ContentEncoding",
+    "ResponseContentLanguage": "ContentLanguage",
+    "ResponseContentType": "ContentType",
+}
+
+
+def md5_async(body: bytes) -> Callable[[], Any]:
+    """Start the MD5 of a large body in another thread (hashlib releases the GIL), so it runs
+    while the body is written to disk; returns a function that waits for the hash."""
+    if len(body) < PARALLEL_MD5:
+        digest = hashlib.md5(body)
+        return lambda: digest
+    return _HASH_POOL.submit(hashlib.md5, body).result
+
+
+def headers_from_params(params: Params) -> dict[str, Any]:
+    """The Content-* and related members a write stores (aws-chunked is framing, not content)."""
+    out: dict[str, Any] = {}
+    for name in HEADER_MEMBERS:
+        value = params.get(name)
+        if value is not None:
+            out[name] = value
+    encoding = out.get("ContentEncoding")
+    if encoding is not None:
+        kept = [e.strip() for e in encoding.split(",") if e.strip() and e.strip() != "aws-chunked"]
+        if kept:
+            out["ContentEncoding"] = ",".join(kept)
+        else:
+            del out["ContentEncoding"]
+    out.setdefault("ContentType", "binary/octet-stream")
+    expires = params.get("Expires")
+    if expires is not None:
+        out["Expires"] = expires.timestamp() if hasattr(expires, "timestamp") else expires
+    return out
+
+
+def tags_from_header(value: str | None) -> list[dict[str, str]]:
+    """x-amz-tagging: a URL-encoded query string of tags."""
+    if not value:
+        return []
+    return validate_tags(
+        [{"Key": k, "Value": v} for k, v in parse_qsl(value, keep_blank_values=True)]
+    )
+
+
+def storage_class(params: Params) -> str:
+    value = params.get("StorageClass") or "STANDARD"
+    if value not in STORAGE_CLASSES:
+        raise InvalidStorageClass(StorageClassRequested=value)
+    return str(value)
+
+
+def sse_from_params(params: Params, default: dict[str, Any]) -> dict[str, Any]:
+    """Server-side encryption settings recorded with an object (data is stored as given)."""
+    algo = params.get("ServerSideEncryption") or default.get("SSEAlgorithm") or "AES256"
+    sse: dict[str, Any] = {"ServerSideEncryption": algo}
+    key_id = params.get("SSEKMSKeyId") or default.get("KMSMasterKeyID")
+    if algo.startswith("aws:kms") and key_id:
+        sse["SSEKMSKeyId"] = key_id
+    if params.get("BucketKeyEnabled") is not None:
+        sse["BucketKeyEnabled"] = bool(params["BucketKeyEnabled"])
+    return sse
+
+
+def version_out(bucket: Bucket, obj: ObjectVersion) -> dict[str, str]:
+    """VersionId is returned once a bucket has had versioning set."""
+    return {"VersionId": obj.version_id} if bucket.versioning else {}
+
+
+def checksum_out(obj: ObjectVersion, part: int | None = None) -> dict[str, str]:
+    """The stored checksum members (ChecksumMode=ENABLED), for the object or one part."""
+    ck = obj.meta.get("checksum")
+    if not ck:
+        return {}
+    if part is not None:
+        value = obj.parts[part - 1][1] if obj.parts else ck["value"]
+        return {checksums.member(ck["algorithm"]): value} if value else {}
+    return {checksums.member(ck["algorithm"]): ck["value"], "ChecksumType": ck["type"]}
+
+
+class ObjectsMixin(S3Base):
+    """Single-object reads and writes."""
+
+    def locate(
+        self, ctx: RequestContext, bucket: Bucket, key: str, version_id: str | None, method: str
+    ) -> ObjectVersion:
+        """The version a read addresses; NoSuchKey/NoSuchVersion, or the delete-marker answers
+        (404 for the current version, 405 when addressed by version id)."""
+        self.check_version_id(version_id)
+        conn = self.db.read()
+        if version_id is not None:
+            obj = repo.version(conn, bucket.name, key, version_id)
+            if obj is None:
+                raise NoSuchVersion(Key=key, VersionId=version_id)
+        else:
+            obj = repo.latest(conn, bucket.name, key)
+            if obj is None:
+                raise NoSuchKey(Key=key)
+        if obj.delete_marker:
+            headers = {"x-amz-delete-marker": "true", "x-amz-version-id": obj.version_id}
+            if version_id is not None:
+                headers["allow"] = "DELETE"
+                headers["last-modified"] = http_date(obj.last_modified)
+                raise MethodNotAllowed(headers=headers, Method=method, ResourceType="DeleteMarker")
+            raise NoSuchKey(headers=headers, Key=key)
+        return obj
+
+    # -- PutObject ---------------------------------------------------------------------------------
+
+    @in_thread
+    def put_object(self, ctx: RequestContext, params: Params) -> Result:
+        """PutObject: verify digests, write the blob durably, then commit the version row."""
+        bucket = self.bucket(ctx, params.get("Bucket"))
+        key: str = params["Key"]
+        body = params.get("Body") or b""
+        if isinstance(body, str):
+            body = body.encode()
+        if max(len(body), int(params.get("ContentLength") or 0)) > MAX_PUT_SIZE:
+            raise EntityTooLarge(
+                ProposedSize=str(max(len(body), int(params.get("ContentLength") or 0))),
+                MaxSizeAllowed=str(MAX_PUT_SIZE),
+            )
+        md5_of = md5_async(body)
+        headers = ctx.http.headers if ctx.http is not None else {}
+        decl = checksums.declared(params, headers)
+        if decl is not None:
+            ck = {"algorithm": decl.algorithm, "value": checksums.verify(decl, body)}
+        else:  # S3 gives every new object a CRC64NVME checksum when the client sent none
+            ck = {"algorithm": "CRC64NVME", "value": checksums.compute("CRC64NVME", body)}
+        ck["type"] = "FULL_OBJECT"
+        meta: dict[str, Any] = {
+            "headers": headers_from_params(params),
+            "user": dict(params.get("Metadata") or {}),
+            "checksum": ck,
+            "tags": tags_from_header(params.get("Tagging")),
+            "sse": sse_from_params(params, self.encryption_of(bucket.name)),
+        }
+        acl = acl_from_params(ctx.account_id, params)
+        if acl is not None:
+            meta["acl"] = acl
+        inline = len(body) <= INLINE_MAX
+        # A large body goes to disk while its MD5 is computed in another thread.
+        blob_id = None if inline else self.blobs.write(body)
+        try:
+            md5 = md5_of()
+            checksums.check_content_md5(params.get("ContentMD5"), md5.digest())
+        except BaseException:
+            if blob_id is not None:
+                self.blobs.delete(blob_id)
+            raise
+        obj = ObjectVersion(
+            id=0,
+            bucket=bucket.name,
+            key=key,
+            version_id="",
+            is_latest=True,
+            delete_marker=False,
+            blob_id=blob_id,
+            size=len(body),
+            etag=f'"{md5.hexdigest()}"',
+            last_modified=self.now(),
+            storage_class=storage_class(params),
+            owner=ctx.account_id,
+            meta=meta,
+            data=body if inline else None,
+        )
+        obj = self.commit_object(ctx, obj, params.get("IfMatch"), params.get("IfNoneMatch"))
+        out: Result = {
+            "ETag": obj.etag,
+            checksums.member(ck["algorithm"]): ck["value"],
+            "ChecksumType": "FULL_OBJECT",
+            **version_out(self._bucket_now(bucket.name), obj),
+            **{k: v for k, v in meta["sse"].items()},
+        }
+        return out
+
+    def _bucket_now(self, name: str) -> Bucket:
+        b = repo.get_bucket(self.db.read(), name)
+        if b is None:
+            raise NoSuchBucket(BucketName=name)
+        return b
+
+    def commit_object(
+        self,
+        ctx: RequestContext,
+        obj: ObjectVersion,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        *,
+        within: Callable[[sqlite3.Connection], list[str]] | None = None,
+        event: str = "s3:ObjectCreated:Put",
+    ) -> ObjectVersion:
+        """Commit `obj` (its bytes already durable in a blob, or inline in `obj.data`) as the
+        new current version, checking conditional-write headers under the writer lock. On any
+        failure its blob is removed, so nothing partial stays on disk. `within` runs first in
+        the same transaction (e.g. removing the completed upload) and returns blobs to free."""
+        blob_id = obj.blob_id
+        try:
+            with self.db.transaction() as conn:
+                freed_before = within(conn) if within is not None else []
+                bucket = repo.get_bucket(conn, obj.bucket)
+                if bucket is None:
+                    raise NoSuchBucket(BucketName=obj.bucket)
+                current = repo.latest(conn, obj.bucket, obj.key)
+                live = current if current is not None and not current.delete_marker else None
+                if if_none_match is not None and live is not None:
+                    if if_none_match.strip() == "*" or etag_matches(if_none_match, live.etag):
+                        raise PreconditionFailed(Condition="If-None-Match")
+                if if_match is not None:
+                    if live is None:
+                        raise NoSuchKey(Key=obj.key)
+                    if not etag_matches(if_match, live.etag):
+                        raise PreconditionFailed(Condition="If-Match")
+                obj, freed = repo.insert_version(conn, bucket, obj)
+                self.emit(conn, ctx, event, obj)
+        except BaseException:
+            if blob_id is not None:
+                self.blobs.delete(blob_id)
+            raise
+        self.free(freed_before + freed)
+        return obj
+
+    # -- GetObject / HeadObject ----------------------------------------------------------------------
+
+    def get_object(self, ctx: RequestContext, params: Params) -> Result:
+        """GetObject: preconditions, Range or partNumber, response-* overrides; the body is
+        streamed from the blob file by the edge."""
+        return self._read(ctx, params, "GET")
+
+    def head_object(self, ctx: RequestContext, params: Params) -> Result:
+        """HeadObject: GetObject's headers without a body (errors without a body too)."""
+        return self._read(ctx, params, "HEAD")
+
+    def _read(self, ctx: RequestContext, params: Params, method: str) -> Result:
+        bucket = self.bucket(ctx, params.get("Bucket"))
+        obj = self.locate(ctx, bucket, params["Key"], params.get("VersionId"), method)
+        check_read(
+            obj,
+            params.get("IfMatch"),
+            params.get("IfNoneMatch"),
+            params.get("IfModifiedSince"),
+            params.get("IfUnmodifiedSince"),
+        )
+        out = self.describe(obj, bucket)
+        first, length = 0, obj.size
+        part_number = params.get("PartNumber")
+        if part_number is not None:
+            if params.get("Range"):
+                raise InvalidArgument(
+                    "Cannot specify both Range header and partNumber query parameter",
+                    ArgumentName="partNumber",
+                    ArgumentValue=str(part_number),
+                )
+            parts = obj.parts or [[obj.size, None]]
+            if not 1 <= part_number <= len(parts):
+                raise InvalidPartNumber(
+                    PartNumberRequested=str(part_number), ActualPartCount=str(len(parts))
+                )
+            first = sum(p[0] for p in parts[: part_number - 1])
+            length = parts[part_number - 1][0]
+            if obj.parts:
+                out["PartsCount"] = len(parts)
+                out["ContentRange"] = f"bytes {first}-{first + length - 1}/{obj.size}"
+                ctx.response_status = 206
+            if params.get("ChecksumMode") == "ENABLED":
+                out.update(checksum_out(obj, part_number if obj.parts else None))
+        else:
+            rng = parse_range(params.get("Range"), obj.size)
+            if rng is not None:
+                first, last = rng
+                length = last - first + 1
+                out["ContentRange"] = f"bytes {first}-{last}/{obj.size}"
+                ctx.response_status = 206
+            elif params.get("ChecksumMode") == "ENABLED":
+                out.update(checksum_out(obj))
+        out["ContentLength"] = length
+        for param, member in _OVERRIDES.items():
+            if params.get(param) is not None:
+                out[member] = params[param]
+        if params.get("ResponseExpires") is not None:
+            out["Expires"] = params["ResponseExpires"]
+        if method == "GET":
+            if obj.blob_id is not None:
+                out["Body"] = FileBody(str(self.blobs.path(obj.blob_id)), first, length)
+            else:
+                out["Body"] = (obj.data or b"")[first : first + length]
+            if obj.tags:
+                out["TagCount"] = len(obj.tags)
+        return out
+
+    def describe(self, obj: ObjectVersion, bucket: Bucket) -> Result:
+        """The headers GetObject and HeadObject share."""
+        out: Result = {
+            "AcceptRanges": "bytes",
+            "LastModified": ts(int(obj.last_modified)),
+            "ContentLength": obj.size,
+            "ETag": obj.etag,
+            **version_out(bucket, obj),
+        }
+        headers = dict(obj.meta.get("headers") or {})
+        expires = headers.pop("Expires", None)
+        out.update(headers)
+        if expires is not None:
+            out["Expires"] = ts(expires) if isinstance(expires, int | float) else expires
+        user = obj.meta.get("user")
+        if user:
+            out["Metadata"] = dict(user)
+        if obj.storage_class != "STANDARD":
+            out["StorageClass"] = obj.storage_class
+        out.update(obj.meta.get("sse") or {})
+        return out
+
+    # -- DeleteObject / DeleteObjects ----------------------------------------------------------------
+
+    @in_thread
+    def delete_object(self, ctx: RequestContext, params: Params) -> Result:
+        """DeleteObject: removes a version, or (versioned, no version id) adds a delete marker."""
+        bucket = self.bucket(ctx, params.get("Bucket"))
+        ctx.response_status = 204
+        return self.delete_one(
+            ctx, bucket.name, params["Key"], params.get("VersionId"), params.get("IfMatch")
+        )
+
+    def delete_one(
+        self,
+        ctx: RequestContext,
+        bucket_name: str,
+        key: str,
+        version_id: str | None,
+        if_match: str | None = None,
+    ) -> Result:
+        """Delete one key or version; returns DeleteObject's output members."""
+        self.check_version_id(version_id)
+        freed: list[str] = []
+        out: Result = {}
+        with self.db.transaction() as conn:
+            bucket = repo.get_bucket(conn, bucket_name)
+            if bucket is None:
+                raise NoSuchBucket(BucketName=bucket_name)
+            if if_match is not None:
+                current = repo.latest(conn, bucket_name, key)
+                if current is None or current.delete_marker:
+                    raise NoSuchKey(Key=key)
+                if not etag_matches(if_match, current.etag):
+                    raise PreconditionFailed(Condition="If-Match")
+            if version_id is not None:
+                obj = repo.version(conn, bucket_name, key, version_id)
+                out["VersionId"] = version_id
+                if obj is not None:
+                    freed = repo.delete_version(conn, obj)
+                    self.emit(conn, ctx, "s3:ObjectRemoved:Delete", obj)
+                    if obj.delete_marker:
+                        out["DeleteMarker"] = True
+            elif bucket.versioning == "":
+                for obj in repo.versions_of(conn, bucket_name, key):
+                    freed += repo.delete_version(conn, obj)
+                    self.emit(conn, ctx, "s3:ObjectRemoved:Delete", obj)
+            else:
+                marker = ObjectVersion(
+                    id=0,
+                    bucket=bucket_name,
+                    key=key,
+                    version_id="",
+                    is_latest=True,
+                    delete_marker=True,
+                    blob_id=None,
+                    size=0,
+                    etag="",
+                    last_modified=self.now(),
+                    storage_class="STANDARD",
+                    owner=ctx.account_id,
+                )
+                marker, freed = repo.insert_version(conn, bucket, marker)
+                self.emit(conn, ctx, "s3:ObjectRemoved:DeleteMarkerCreated", marker)
+                out["DeleteMarker"] = True
+                out["VersionId"] = marker.version_id
+        self.free(freed)
+        return out
+
+    @in_thread
+    def delete_objects(self, ctx: RequestContext, params: Params) -> Result:
+        """DeleteObjects: up to 1000 keys, each reported as Deleted or as an Error (Quiet: only
+        errors)."""
+        bucket = self.bucket(ctx, params.get("Bucket"))
+        spec = params.get("Delete") or {}
+        objects = spec.get("Objects") or []
+        if not objects or len(objects) > 1000:
+            raise MalformedXML()
+        quiet = bool(spec.get("Quiet"))
+        deleted: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        for item in objects:
+            key = item.get("Key", "")
+            vid = item.get("VersionId")
+            try:
+                res = self.delete_one(ctx, bucket.name, key, vid, item.get("ETag"))
+            except S3Error as err:
+                errors.append(
+                    {
+                        "Key": key,
+                        **({"VersionId": vid} if vid else {}),
+                        "Code": err.code,
+                        "Message": err.message,
+                    }
+                )
+                continue
+            if quiet:
+                continue
+            entry: dict[str, Any] = {"Key": key}
+            if vid is not None:
+                entry["VersionId"] = vid
+                if res.get("DeleteMarker"):
+                    entry["DeleteMarker"] = True
+                    entry["DeleteMarkerVersionId"] = vid
+            elif res.get("DeleteMarker"):
+                entry["DeleteMarker"] = True
+                entry["DeleteMarkerVersionId"] = res["VersionId"]
+            deleted.append(entry)
+        out: Result = {}
+        if deleted:
+            out["Deleted"] = deleted
+        if errors:
+            out["Errors"] = errors
+        return out
