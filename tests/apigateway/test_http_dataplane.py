@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from overcast.services.apigatewayv2.provider import ApiGatewayV2Provider
+from overcast.services.apigateway.v2.provider import ApiGatewayV2Provider
 from tests.apigateway.helpers import CLOCK, FakeLambda, body_json, make_ctx, new_store, request, run
 from tests.apigateway.test_engines import _jwks, make_token
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from overcast.services.apigateway.provider import ApiGatewayProvider
+from overcast.services.apigateway.v1.provider import ApiGatewayProvider
 from tests.apigateway.helpers import (
     CLOCK,
     FakeLambda,

@@ -1,9 +1,15 @@
-"""API Gateway REST APIs (botocore `apigateway`): the control plane and the invoke-URL data plane.
+"""API Gateway: one AWS product with two APIs, served from this one package (as DynamoDB and
+DynamoDB Streams are), each with its own provider, database and data plane.
 
-Control plane: `provider.ApiGatewayProvider` (one method per operation, split into mixins by
-concern: `restapis`, `methods`, `config`, `stages`, `keys`) keeps each REST API as one AWS-shaped
-JSON document in SQLite (`state`). Deploying snapshots the document; the data plane (`dataplane`,
-with `authz`, `integrations`, `gateway_responses`) serves a stage from its deployment's snapshot,
-compiled once (`compiled`) and cached until the API changes. Lambda is reached only through
-`dispatcher.call(ctx, "lambda", "Invoke", ...)`. Pure pieces live in engines (openapi, vtl, apigw).
+- `v1` — REST APIs (botocore `apigateway`): `v1.provider.ApiGatewayProvider`.
+- `v2` — HTTP APIs (botocore `apigatewayv2`): `v2.provider.ApiGatewayV2Provider`.
+
+Control-plane calls arrive at a provider's operation methods and change one JSON document per API
+(`documents`, with lookups and edits in `common`). Invoke-URL requests arrive at each provider's
+`data_plane(req)`: the request is normalised and throttled (`pipeline`), authorized, sent to its
+integration — Lambda through `dispatcher.call(ctx, "lambda", "Invoke", ...)` or HTTP to a backend
+(`outbound`) — and its access-log line is buffered and sent to CloudWatch Logs by a background task
+(`accesslogs`). Errors shared by both APIs are in `errors`. Pure pieces (proxy events, routing,
+policies, JWT, VTL, OpenAPI) live in engines (apigw, vtl, openapi); only this package may import
+`v1` or `v2`, and neither imports the other.
 """

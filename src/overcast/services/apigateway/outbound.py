@@ -1,16 +1,19 @@
-"""Calls out of the data plane: HTTP to backends, and Lambda through the dispatcher."""
+"""Calls out of both data planes: HTTP to backends (and to JWKS endpoints), and Lambda functions
+(integrations and authorizers) through the dispatcher."""
 
 from __future__ import annotations
 
 import asyncio
-import re
+import json
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-_FUNCTION = re.compile(r":lambda:path/[\d-]+/functions/(.+?)/invocations")
+from overcast.core.context import RequestContext
+from overcast.dispatch import Dispatcher
+
 _HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -38,12 +41,6 @@ class BackendResponse:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
-
-
-def function_of(uri: str) -> str | None:
-    """The function ARN or name inside a Lambda integration URI."""
-    m = _FUNCTION.search(uri or "")
-    return m.group(1) if m else None
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -103,3 +100,64 @@ def strip_hop_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
         for k, v in headers
         if k.lower() not in _HOP_BY_HOP and k.lower() not in ("date", "server")
     ]
+
+
+async def invoke_function(
+    dispatcher: Dispatcher,
+    ctx: RequestContext,
+    function: str,
+    payload: bytes,
+    invocation_type: str = "RequestResponse",
+) -> dict[str, Any]:
+    """A Lambda Invoke through the dispatcher (synchronous unless told otherwise); its output."""
+    out: dict[str, Any] = await dispatcher.call(
+        ctx,
+        "lambda",
+        "Invoke",
+        {"FunctionName": function, "InvocationType": invocation_type, "Payload": payload},
+    )
+    return out
+
+
+def payload_bytes(p: Any) -> bytes:
+    """Invoke's Payload as bytes, whether it came back as bytes, a stream or text."""
+    if p is None:
+        return b""
+    if isinstance(p, (bytes, bytearray)):
+        return bytes(p)
+    if hasattr(p, "read"):
+        data: bytes = p.read()
+        return data
+    return str(p).encode()
+
+
+class AuthorizerUnauthorized(Exception):
+    """The authorizer function failed with the message "Unauthorized" (→ 401)."""
+
+
+class AuthorizerFailed(Exception):
+    """The authorizer function could not be invoked, or failed otherwise."""
+
+
+async def invoke_authorizer(
+    dispatcher: Dispatcher, ctx: RequestContext, function: str, event: dict[str, Any]
+) -> Any:
+    """Run a Lambda authorizer and return its decoded JSON answer.
+
+    Raises AuthorizerUnauthorized or AuthorizerFailed as above, ValueError when the answer is not
+    JSON; what a valid answer must hold is the caller's to check (REST and HTTP APIs differ).
+    """
+    try:
+        out = await invoke_function(dispatcher, ctx, function, json.dumps(event).encode())
+    except Exception as exc:
+        raise AuthorizerFailed(str(exc)) from exc
+    payload = payload_bytes(out.get("Payload"))
+    if out.get("FunctionError"):
+        try:
+            message = json.loads(payload).get("errorMessage")
+        except (ValueError, AttributeError):
+            message = None
+        if message == "Unauthorized":
+            raise AuthorizerUnauthorized()
+        raise AuthorizerFailed(str(message))
+    return json.loads(payload)

@@ -6,13 +6,14 @@ import re
 from typing import Any
 
 from overcast.core.context import RequestContext
-from overcast.services.apigateway import patch
-from overcast.services.apigateway.base import Base, page, public
+from overcast.services.apigateway.common import copy_given
 from overcast.services.apigateway.errors import (
     BadRequestException,
     ConflictException,
     NotFoundException,
 )
+from overcast.services.apigateway.v1 import patch
+from overcast.services.apigateway.v1.base import Base, page, public
 
 _PATH_PART = re.compile(r"^(\{[A-Za-z0-9._-]+\+?\}|[A-Za-z0-9._:@~-]+)$")
 _INTEGRATION_TYPES = ("HTTP", "AWS", "MOCK", "HTTP_PROXY", "AWS_PROXY")
@@ -287,14 +288,11 @@ class Methods(Base):
             if code not in (m.get("methodResponses") or {}):
                 raise NotFoundException("Invalid Response status code specified")
             ir: dict[str, Any] = {"statusCode": code}
-            for k in (
-                "selectionPattern",
-                "responseParameters",
-                "responseTemplates",
-                "contentHandling",
-            ):
-                if params.get(k) is not None:
-                    ir[k] = params[k]
+            copy_given(
+                params,
+                ("selectionPattern", "responseParameters", "responseTemplates", "contentHandling"),
+                ir,
+            )
             integ.setdefault("integrationResponses", {})[code] = ir
         return dict(ir)
 

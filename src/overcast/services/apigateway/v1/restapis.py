@@ -15,9 +15,10 @@ from overcast.engines.openapi import (
     import_openapi,
     load_document,
 )
-from overcast.services.apigateway import patch
-from overcast.services.apigateway.base import Base, default_models, new_api_doc, page, public
+from overcast.services.apigateway.common import copy_given
 from overcast.services.apigateway.errors import BadRequestException, NotFoundException
+from overcast.services.apigateway.v1 import patch
+from overcast.services.apigateway.v1.base import Base, default_models, new_api_doc, page, public
 
 _API_PATCHABLE = {
     "name",
@@ -80,9 +81,11 @@ class RestApis(Base):
             "tags": dict(params.get("tags") or {}),
             "rootResourceId": "",
         }
-        for k in ("description", "version", "binaryMediaTypes", "minimumCompressionSize", "policy"):
-            if params.get(k) is not None:
-                api[k] = params[k]
+        copy_given(
+            params,
+            ("description", "version", "binaryMediaTypes", "minimumCompressionSize", "policy"),
+            api,
+        )
         doc = new_api_doc(api, self.new_id(10))
         doc["models"] = default_models(lambda: self.new_id(6))
         self.state.put_api(ctx.account_id, ctx.region, doc)
@@ -177,18 +180,13 @@ class RestApis(Base):
             api["apiKeySource"] = "HEADER"
         # Validators and authorizers are matched by name, so merged methods keep pointing right.
         remap: dict[str, str] = {}
-        validator_ids = {v["name"]: v["id"] for v in doc["validators"].values()}
-        for name, v in d.validators.items():
-            if name in validator_ids:
-                remap[v["id"]] = validator_ids[name]
-                v["id"] = validator_ids[name]
-            doc["validators"][v["id"]] = v
-        authorizer_ids = {a["name"]: a["id"] for a in doc["authorizers"].values()}
-        for name, a in d.authorizers.items():
-            if name in authorizer_ids:
-                remap[a["id"]] = authorizer_ids[name]
-                a["id"] = authorizer_ids[name]
-            doc["authorizers"][a["id"]] = a
+        for kind, given in (("validators", d.validators), ("authorizers", d.authorizers)):
+            known = {rec["name"]: rec["id"] for rec in doc[kind].values()}
+            for name, rec in given.items():
+                if name in known:
+                    remap[rec["id"]] = known[name]
+                    rec["id"] = known[name]
+                doc[kind][rec["id"]] = rec
         doc["models"].update(d.models)
         doc["gatewayResponses"].update(d.gateway_responses)
         for path, methods in d.paths.items():

@@ -11,11 +11,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from overcast.core.context import RequestContext
-from overcast.services.apigateway import patch
-from overcast.services.apigateway.base import Base
-from overcast.services.apigateway.dataplane import Call, GatewayAnswer
 from overcast.services.apigateway.errors import BadRequestException, NotFoundException
-from overcast.services.apigateway.testinvoke import build_test_call
+from overcast.services.apigateway.v1 import patch
+from overcast.services.apigateway.v1.base import Base
+from overcast.services.apigateway.v1.dataplane import Call, GatewayAnswer
+from overcast.services.apigateway.v1.testinvoke import build_test_call
 
 
 def _default_account() -> dict[str, Any]:

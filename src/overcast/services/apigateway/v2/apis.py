@@ -12,8 +12,9 @@ import yaml
 from overcast.core.context import RequestContext
 from overcast.engines.apigw.address import invoke_url
 from overcast.engines.openapi import OpenApiError, export_http_api, import_http_api, load_document
-from overcast.services.apigatewayv2.base import Base, page
-from overcast.services.apigatewayv2.errors import BadRequestException, NotFoundException
+from overcast.services.apigateway.common import copy_given
+from overcast.services.apigateway.errors import BadRequestException, NotFoundException
+from overcast.services.apigateway.v2.base import Base, page
 
 _UPDATABLE = (
     "Name",
@@ -26,6 +27,18 @@ _UPDATABLE = (
     "DisableSchemaValidation",
     "IpAddressType",
 )
+
+
+def new_http_api_doc(api: dict[str, Any]) -> dict[str, Any]:
+    """A fresh HTTP API document: the API and no routes, integrations, stages or deployments."""
+    return {
+        "api": api,
+        "routes": {},
+        "integrations": {},
+        "authorizers": {},
+        "stages": {},
+        "deployments": {},
+    }
 
 
 def quick_integration(target: str, new_id: str, credentials: str | None) -> dict[str, Any]:
@@ -70,22 +83,15 @@ class Apis(Base):
             "Tags": dict(params.get("Tags") or {}),
             "IpAddressType": params.get("IpAddressType") or "ipv4",
         }
-        for k in ("Description", "Version", "CorsConfiguration", "DisableSchemaValidation"):
-            if params.get(k) is not None:
-                api[k] = params[k]
-        doc: dict[str, Any] = {
-            "api": api,
-            "routes": {},
-            "integrations": {},
-            "authorizers": {},
-            "stages": {},
-            "deployments": {},
-        }
+        copy_given(
+            params, ("Description", "Version", "CorsConfiguration", "DisableSchemaValidation"), api
+        )
+        doc = new_http_api_doc(api)
         if params.get("Target"):
             if protocol != "HTTP":
                 raise BadRequestException("Target is only supported for HTTP APIs")
             self._quick_create(doc, params)
-        self.state.put(ctx.account_id, ctx.region, doc)
+        self.state.put_api(ctx.account_id, ctx.region, doc)
         return self.api_out(ctx, doc)
 
     def _quick_create(self, doc: dict[str, Any], params: dict[str, Any]) -> None:
@@ -123,16 +129,14 @@ class Apis(Base):
 
     def update_api(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         with self.edit(ctx, params.get("ApiId", "")) as doc:
-            for k in _UPDATABLE:
-                if params.get(k) is not None:
-                    doc["api"][k] = params[k]
+            copy_given(params, _UPDATABLE, doc["api"])
             if params.get("Target"):
                 self._quick_create(doc, params)
         return self.api_out(ctx, doc)
 
     def delete_api(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         self.load(ctx, params.get("ApiId", ""))
-        self.state.delete(ctx.account_id, ctx.region, params["ApiId"])
+        self.state.delete_api(ctx.account_id, ctx.region, params["ApiId"])
         return {}
 
     def delete_cors_configuration(
@@ -182,16 +186,9 @@ class Apis(Base):
             "Tags": {},
             "IpAddressType": "ipv4",
         }
-        doc: dict[str, Any] = {
-            "api": api,
-            "routes": {},
-            "integrations": {},
-            "authorizers": {},
-            "stages": {},
-            "deployments": {},
-        }
+        doc = new_http_api_doc(api)
         self._apply(doc, d)
-        self.state.put(ctx.account_id, ctx.region, doc)
+        self.state.put_api(ctx.account_id, ctx.region, doc)
         return self.api_out(ctx, doc)
 
     def reimport_api(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

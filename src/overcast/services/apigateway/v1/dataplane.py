@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -18,16 +17,24 @@ from overcast.core.context import RequestContext
 from overcast.core.http import HttpRequest, HttpResponse
 from overcast.engines.apigw.address import first_segment, split_address
 from overcast.engines.apigw.policy import resource_policy_decision
-from overcast.engines.apigw.proxy import ProxyRequest, clf_time, forwarded_headers, trace_id
+from overcast.engines.apigw.proxy import ProxyRequest, clf_time
 from overcast.engines.apigw.throttle import TokenBucket
+from overcast.engines.apigw.uris import execute_api_arn
+from overcast.services.apigateway import pipeline
 from overcast.services.apigateway.accesslogs import AccessLogWriter
-from overcast.services.apigateway.compiled import CompiledStage, RouteEntry, compile_stage
-from overcast.services.apigateway.gateway_responses import render_gateway_response
-from overcast.services.apigateway.state import ApiState
+from overcast.services.apigateway.pipeline import (
+    MAX_PAYLOAD,
+    answer,
+    compiled_stage,
+    internal_context,
+    log_access,
+    take_token,
+)
+from overcast.services.apigateway.v1.compiled import CompiledStage, RouteEntry, compile_stage
+from overcast.services.apigateway.v1.gateway_responses import render_gateway_response
+from overcast.services.apigateway.v1.state import ApiState
 
 log = logging.getLogger("overcast.apigateway")
-
-MAX_PAYLOAD = 10 * 1024 * 1024
 
 
 class GatewayAnswer(Exception):
@@ -67,13 +74,8 @@ class Call:
         return {k: v for k, v in self.req.header_list}
 
     def ctx(self) -> RequestContext:
-        """The context for internal calls (Lambda) on behalf of this request."""
-        return RequestContext(
-            request_id=self.req.request_id,
-            account_id=self.cs.account,
-            region=self.cs.region,
-            internal=True,
-        )
+        """The context for internal calls (Lambda, other services) on behalf of this request."""
+        return internal_context(self.req, self.cs)
 
     def context_variables(self) -> dict[str, Any]:
         """$context for mapping templates and gateway responses."""
@@ -127,7 +129,7 @@ class DataPlane:
         stage_name, path_raw = first_segment(rest)
         cs = self._stage(owner[0], owner[1], api_id, unquote(stage_name))
         if cs is None or cs.api.get("disableExecuteApiEndpoint"):
-            return _plain(403, {"message": "Forbidden"})
+            return answer(403, "Forbidden")
         return await self._serve_stage(req, cs, path_raw)
 
     async def _custom_domain(self, req: HttpRequest, host: str) -> HttpResponse | None:
@@ -149,14 +151,14 @@ class DataPlane:
             mapping = mappings.get("(none)")
             path_raw = req.path or "/"
         if mapping is None:
-            return _plain(403, {"message": "Forbidden"})
+            return answer(403, "Forbidden")
         stage = mapping.get("stage") or ""
         if not stage:
             # A mapping without a stage takes the stage as the next path segment.
             stage, path_raw = first_segment(path_raw)
         cs = self._stage(account, region, mapping["restApiId"], stage)
         if cs is None:
-            return _plain(403, {"message": "Forbidden"})
+            return answer(403, "Forbidden")
         return await self._serve_stage(req, cs, path_raw)
 
     async def _serve_stage(
@@ -174,36 +176,16 @@ class DataPlane:
         resp.headers.append(("x-amz-apigw-id", preq.request_id[:16]))
         settings = cs.stage.get("accessLogSettings")
         if settings:
-            self._access_log(call, resp, settings, error)
+            context = call.context_variables()
+            context["error"] = error
+            destination, fmt = settings.get("destinationArn"), settings.get("format")
+            log_access(self.access_logs, cs, str(destination or ""), str(fmt or ""), context,
+                       resp, call.started)  # fmt: skip
         return resp
 
-    def _access_log(
-        self, call: Call, resp: HttpResponse, settings: dict[str, Any], error: dict[str, Any]
-    ) -> None:
-        context = call.context_variables()
-        latency = int((time.perf_counter() - call.started) * 1000)
-        body = resp.body if isinstance(resp.body, bytes) else b""
-        context.update({"status": resp.status, "responseLength": len(body),
-                        "responseLatency": latency, "integrationLatency": latency,
-                        "error": error})  # fmt: skip
-        self.access_logs.add(
-            call.cs.account,
-            call.cs.region,
-            str(settings.get("destinationArn") or ""),
-            str(settings.get("format") or ""),
-            f"{call.cs.api_id}_{call.cs.stage_name}",
-            context,
-        )
-
     def _stage(self, account: str, region: str, api_id: str, stage: str) -> CompiledStage | None:
-        key = (api_id, stage)
-        cached = self._compiled.get(key)
-        if cached is not None and cached[0] == self.state.version:
-            return cached[1]
-        doc = self.state.get_api(account, region, api_id)
-        cs = compile_stage(account, region, doc, stage) if doc else None
-        self._compiled[key] = (self.state.version, cs)
-        return cs
+        owner = (account, region)
+        return compiled_stage(self._compiled, self.state, owner, api_id, stage, compile_stage)
 
     async def serve(self, call: Call) -> HttpResponse:
         """Run the pipeline for one request."""
@@ -238,14 +220,7 @@ class DataPlane:
             str(rate),
             str(burst),
         )
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = TokenBucket(
-                float(rate if rate is not None else 10000.0),
-                int(burst if burst is not None else 5000),
-            )
-            self._buckets[key] = bucket
-        if not bucket.take(time.monotonic()):
+        if not take_token(self._buckets, key, rate, burst):
             raise GatewayAnswer("THROTTLED", "Too Many Requests")
 
     def resource_policy(self, call: Call) -> None:
@@ -253,9 +228,7 @@ class DataPlane:
         policy = call.cs.api.get("policy")
         if not policy:
             return
-        path = call.req.path.lstrip("/")
-        arn = (f"arn:aws:execute-api:{call.cs.region}:{call.cs.account}:{call.cs.api_id}/"
-               f"{call.cs.stage_name}/{call.req.method}/{path}")  # fmt: skip
+        arn = call_arn(call)
         text = policy if isinstance(policy, str) else json.dumps(policy)
         # "execute-api:/*" is shorthand for this API's ARN, as API Gateway expands it.
         prefix = f"arn:aws:execute-api:{call.cs.region}:{call.cs.account}:{call.cs.api_id}/"
@@ -309,32 +282,13 @@ class DataPlane:
 
 def proxy_request(req: HttpRequest, cs: CompiledStage, path_raw: str) -> ProxyRequest:
     """The normalised request the pipeline works on."""
-    host = req.headers.get("host", "")
-    domain = host if ".execute-api." in host else f"{cs.api_id}.execute-api.localhost"
-    ctype = req.headers.get("content-type")
-    return ProxyRequest(
-        method=req.method.upper(),
-        path=unquote(path_raw),
-        raw_path=path_raw,
-        query_string=req.query_string,
-        header_list=forwarded_headers(
-            list(req.header_list) or list(req.headers.items()),
-            req.client_ip,
-            req.scheme,
-            trace_id(time.time(), uuid.uuid4().hex),
-        ),
-        body=req.body,
-        source_ip=req.client_ip,
-        request_id=str(uuid.uuid4()),
-        api_id=cs.api_id,
-        stage=cs.stage_name,
-        account_id=cs.account,
-        domain_name=domain,
-        time_epoch_ms=int(time.time() * 1000),
-        stage_variables=cs.variables,
-        is_base64=cs.is_binary(ctype),
-    )
+    return pipeline.proxy_request(req, path_raw, api_id=cs.api_id, stage=cs.stage_name,
+                                  account=cs.account, variables=cs.variables,
+                                  is_base64=cs.is_binary(req.headers.get("content-type")))  # fmt: skip
 
 
-def _plain(status: int, body: dict[str, Any]) -> HttpResponse:
-    return HttpResponse(status, [("content-type", "application/json")], json.dumps(body).encode())
+def call_arn(call: Call) -> str:
+    """The execute-api ARN of the request's method, as policies see it."""
+    path = call.req.path.lstrip("/")
+    return execute_api_arn(call.cs.region, call.cs.account, call.cs.api_id, call.cs.stage_name,
+                           call.req.method, path)  # fmt: skip

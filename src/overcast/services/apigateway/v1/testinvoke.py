@@ -9,9 +9,9 @@ from typing import Any
 
 from overcast.core.context import RequestContext
 from overcast.core.http import HttpRequest
-from overcast.services.apigateway.compiled import RouteEntry, compile_stage
-from overcast.services.apigateway.dataplane import Call, DataPlane, GatewayAnswer, proxy_request
-from overcast.services.apigateway.stages import snapshot
+from overcast.services.apigateway.v1.compiled import RouteEntry, compile_stage
+from overcast.services.apigateway.v1.dataplane import Call, DataPlane, GatewayAnswer, proxy_request
+from overcast.services.apigateway.v1.stages import snapshot
 
 _TEST_STAGE = "test-invoke-stage"
 

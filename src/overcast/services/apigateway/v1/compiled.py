@@ -4,7 +4,6 @@ Schema validators and settings, built once per API change and reused for every r
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +11,7 @@ from jsonschema import Draft4Validator
 
 from overcast.engines.apigw.routing import Router
 from overcast.engines.openapi.rest_import import MODEL_REF_PREFIX
+from overcast.services.apigateway.pipeline import deployed_snapshot
 
 
 @dataclass
@@ -101,13 +101,10 @@ def compile_stage(
     account: str, region: str, doc: dict[str, Any], stage_name: str
 ) -> CompiledStage | None:
     """The servable form of one stage, or None when the stage does not exist."""
-    stage = doc["stages"].get(stage_name)
-    if stage is None:
+    found = deployed_snapshot(doc, stage_name, "deploymentId")
+    if found is None:
         return None
-    dep = doc["deployments"].get(stage.get("deploymentId", ""))
-    if dep is None:
-        return None
-    snap = dep["snapshot"]
+    stage, snap = found
     router: Router[RouteEntry] = Router()
     for res in snap["resources"].values():
         for verb, m in (res.get("resourceMethods") or {}).items():
@@ -128,11 +125,3 @@ def compile_stage(
         binary_types=list(api.get("binaryMediaTypes") or []),
         variables=dict(stage.get("variables") or {}),
     )
-
-
-_STAGE_VAR = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_.:-]+)\}")
-
-
-def substitute_stage_variables(text: str, variables: dict[str, str]) -> str:
-    """${stageVariables.name} in an integration URI or authorizer URI."""
-    return _STAGE_VAR.sub(lambda m: variables.get(m.group(1), ""), text)

@@ -1,17 +1,16 @@
 """Where REST APIs, API keys, usage plans, usage and domain names are kept.
 
 Each REST API is one JSON document (the AWS-shaped members of RestApi plus its resources, models,
-validators, authorizers, gateway responses, deployments and stages), read and rewritten whole
-inside a transaction: documents are small and this keeps every change atomic.
+validators, authorizers, gateway responses, deployments and stages); `documents` holds the
+read-modify-write logic both APIs share.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
+from overcast.services.apigateway.documents import ApiDocuments
 from overcast.store import Migration, Store
 
 MIGRATIONS = [
@@ -71,122 +70,31 @@ MIGRATIONS = [
 ]
 
 
-class ApiState:
-    """Typed access to the apigateway database; bumps `version` on every write so the data
-    plane's compiled caches know when to rebuild."""
+class ApiState(ApiDocuments):
+    """The apigateway database: REST API documents, API keys, usage plans, usage counts, domain
+    names and account settings."""
+
+    API_TABLE = "rest_apis"
+    API_ID = "id"
+    RECORD_KEYS = {"api_keys": "key_id", "usage_plans": "plan_id", "domain_names": "name"}
 
     def __init__(self, store: Store) -> None:
-        self.db = store.open("apigateway", MIGRATIONS)
-        self.version = 0
-        self._owner_cache: dict[str, tuple[str, str] | None] = {}
-
-    def _bump(self) -> None:
-        self.version += 1
-
-    # -- REST APIs ---------------------------------------------------------------------------
-
-    def get_api(self, account: str, region: str, api_id: str) -> dict[str, Any] | None:
-        row = self.db.query_one(
-            "SELECT doc FROM rest_apis WHERE api_id=? AND account=? AND region=?",
-            (api_id, account, region),
-        )
-        return json.loads(row["doc"]) if row else None
-
-    def list_apis(self, account: str, region: str) -> list[dict[str, Any]]:
-        rows = self.db.query(
-            "SELECT doc FROM rest_apis WHERE account=? AND region=? ORDER BY api_id",
-            (account, region),
-        )
-        return [json.loads(r["doc"]) for r in rows]
-
-    def put_api(self, account: str, region: str, doc: dict[str, Any]) -> None:
-        with self.db.transaction() as tx:
-            tx.execute(
-                "INSERT INTO rest_apis(api_id, account, region, doc) VALUES (?,?,?,?) "
-                "ON CONFLICT(api_id) DO UPDATE SET doc=excluded.doc",
-                (doc["api"]["id"], account, region, json.dumps(doc)),
-            )
-        self._owner_cache.pop(doc["api"]["id"], None)
-        self._bump()
-
-    def delete_api(self, account: str, region: str, api_id: str) -> None:
-        with self.db.transaction() as tx:
-            tx.execute(
-                "DELETE FROM rest_apis WHERE api_id=? AND account=? AND region=?",
-                (api_id, account, region),
-            )
-        self._owner_cache.pop(api_id, None)
-        self._bump()
-
-    def owner(self, api_id: str) -> tuple[str, str] | None:
-        """(account, region) of an API id, or None when no REST API has it (cached)."""
-        if api_id in self._owner_cache:
-            return self._owner_cache[api_id]
-        row = self.db.query_one("SELECT account, region FROM rest_apis WHERE api_id=?", (api_id,))
-        found = (row["account"], row["region"]) if row else None
-        if len(self._owner_cache) > 10000:
-            self._owner_cache.clear()
-        self._owner_cache[api_id] = found
-        return found
-
-    @contextmanager
-    def editing(self, account: str, region: str, api_id: str) -> Iterator[dict[str, Any] | None]:
-        """Read-modify-write one API document in a transaction (yields None when missing)."""
-        with self.db.transaction():
-            doc = self.get_api(account, region, api_id)
-            yield doc
-            if doc is not None:
-                self.put_api(account, region, doc)
+        super().__init__(store, "apigateway", MIGRATIONS)
 
     # -- account-level records ----------------------------------------------------------------
-
-    def get_record(self, table: str, account: str, region: str, rid: str) -> dict[str, Any] | None:
-        key = _KEY[table]
-        row = self.db.query_one(
-            f"SELECT doc FROM {table} WHERE {key}=? AND account=? AND region=?",
-            (rid, account, region),
-        )
-        return json.loads(row["doc"]) if row else None
-
-    def list_records(self, table: str, account: str, region: str) -> list[dict[str, Any]]:
-        key = _KEY[table]
-        rows = self.db.query(
-            f"SELECT doc FROM {table} WHERE account=? AND region=? ORDER BY {key}",
-            (account, region),
-        )
-        return [json.loads(r["doc"]) for r in rows]
 
     def put_record(
         self, table: str, account: str, region: str, rid: str, doc: dict[str, Any]
     ) -> None:
-        key = _KEY[table]
-        with self.db.transaction() as tx:
-            if table == "api_keys":
-                tx.execute(
-                    "INSERT INTO api_keys(key_id, account, region, value, doc) VALUES (?,?,?,?,?) "
-                    "ON CONFLICT(key_id) DO UPDATE SET doc=excluded.doc, value=excluded.value",
-                    (rid, account, region, doc.get("value", ""), json.dumps(doc)),
-                )
-            elif table == "domain_names":
-                tx.execute(
-                    "INSERT INTO domain_names(account, region, name, doc) VALUES (?,?,?,?) "
-                    "ON CONFLICT(account, region, name) DO UPDATE SET doc=excluded.doc",
-                    (account, region, rid, json.dumps(doc)),
-                )
-            else:
-                tx.execute(
-                    f"INSERT INTO {table}({key}, account, region, doc) VALUES (?,?,?,?) "
-                    f"ON CONFLICT({key}) DO UPDATE SET doc=excluded.doc",
-                    (rid, account, region, json.dumps(doc)),
-                )
-        self._bump()
-
-    def delete_record(self, table: str, account: str, region: str, rid: str) -> None:
-        key = _KEY[table]
+        """Write a record; an API key's value is a column too, to find keys by value."""
+        if table != "api_keys":
+            super().put_record(table, account, region, rid, doc)
+            return
         with self.db.transaction() as tx:
             tx.execute(
-                f"DELETE FROM {table} WHERE {key}=? AND account=? AND region=?",
-                (rid, account, region),
+                "INSERT INTO api_keys(key_id, account, region, value, doc) VALUES (?,?,?,?,?) "
+                "ON CONFLICT(key_id) DO UPDATE SET doc=excluded.doc, value=excluded.value",
+                (rid, account, region, doc.get("value", ""), json.dumps(doc)),
             )
         self._bump()
 
@@ -257,10 +165,3 @@ class ApiState:
                 "DO UPDATE SET used = excluded.used",
                 (account, region, plan, key, day, used),
             )
-
-
-_KEY = {
-    "api_keys": "key_id",
-    "usage_plans": "plan_id",
-    "domain_names": "name",
-}

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 from overcast.core.context import RequestContext
-from overcast.services.apigateway import patch
-from overcast.services.apigateway.base import Base, page, public
 from overcast.services.apigateway.errors import (
     BadRequestException,
     ConflictException,
     NotFoundException,
 )
+from overcast.services.apigateway.v1 import patch
+from overcast.services.apigateway.v1.base import Base, page, public
 
 _KEY_CHARS = string.ascii_letters + string.digits
 

@@ -20,16 +20,17 @@ from overcast.engines.apigw.proxy import (
     parse_rest_response,
     rest_event,
 )
+from overcast.engines.apigw.uris import function_of, substitute_stage_variables
 from overcast.engines.vtl import VtlRuntimeError, VtlSyntaxError, mapping_variables, render_mapping
-from overcast.services.apigateway.compiled import substitute_stage_variables
-from overcast.services.apigateway.dataplane import Call, GatewayAnswer
 from overcast.services.apigateway.outbound import (
     IntegrationFailure,
     IntegrationTimeout,
-    function_of,
     http_call,
+    invoke_function,
+    payload_bytes,
     strip_hop_headers,
 )
+from overcast.services.apigateway.v1.dataplane import Call, GatewayAnswer
 
 log = logging.getLogger("overcast.apigateway")
 
@@ -92,16 +93,7 @@ class Integrations:
         if fn is None:
             raise GatewayAnswer("API_CONFIGURATION_ERROR", "Internal server error")
         try:
-            return await self.dispatcher.call(
-                call.ctx(),
-                "lambda",
-                "Invoke",
-                {
-                    "FunctionName": fn,
-                    "InvocationType": invocation_type,
-                    "Payload": payload,
-                },
-            )
+            return await invoke_function(self.dispatcher, call.ctx(), fn, payload, invocation_type)
         except GatewayAnswer:
             raise
         except Exception as exc:
@@ -126,7 +118,7 @@ class Integrations:
         if out.get("FunctionError"):
             return _internal_error()
         try:
-            result = parse_rest_response(_payload(out.get("Payload")))
+            result = parse_rest_response(payload_bytes(out.get("Payload")))
         except MalformedProxyResponse as exc:
             log.warning("malformed Lambda proxy response: %s", exc)
             return _internal_error()
@@ -152,7 +144,7 @@ class Integrations:
         kind = next((v for k, v in mapped.items() if k.lower() == "x-amz-invocation-type"), None)
         invocation_type = kind if kind in ("Event", "DryRun") else "RequestResponse"
         out = await self._invoke(call, integ, body, invocation_type)
-        payload = _payload(out.get("Payload"))
+        payload = payload_bytes(out.get("Payload"))
         selector = ""
         if out.get("FunctionError"):
             try:
@@ -422,14 +414,3 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "timestamp"):
         return value.timestamp()
     return value
-
-
-def _payload(p: Any) -> bytes:
-    if p is None:
-        return b""
-    if isinstance(p, (bytes, bytearray)):
-        return bytes(p)
-    if hasattr(p, "read"):
-        data: bytes = p.read()
-        return data
-    return str(p).encode()

@@ -1,26 +1,16 @@
-"""What every part of the provider shares: the state, the clock, and lookups that raise AWS's
-NotFoundException with AWS's messages."""
+"""What every REST API operation mixin shares: the document skeleton, default models, and lookups
+of resources, methods and integrations that raise AWS's NotFoundException with AWS's messages
+(API-level lookups and edits are in `..common`)."""
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from overcast.core import ids
-from overcast.core.clock import Clock
-from overcast.core.context import RequestContext
+from overcast.services.apigateway.common import ApiBase, paginate, public
 from overcast.services.apigateway.errors import BadRequestException, NotFoundException
-from overcast.services.apigateway.state import ApiState
+from overcast.services.apigateway.v1.state import ApiState
 
-# Members of each stored record that are ours, not AWS's: never returned.
-_PRIVATE = ("snapshot",)
-
-
-def public(record: dict[str, Any]) -> dict[str, Any]:
-    """A stored record without Overcast's private members (deep-copied for the caller)."""
-    return {k: copy.deepcopy(v) for k, v in record.items() if k not in _PRIVATE}
+__all__ = ["Base", "default_models", "new_api_doc", "page", "public"]
 
 
 def new_api_doc(api: dict[str, Any], root_id: str) -> dict[str, Any]:
@@ -61,35 +51,10 @@ def default_models(new_id: Any) -> dict[str, dict[str, Any]]:
     }
 
 
-class Base:
-    """State access and lookups for the operation mixins."""
+class Base(ApiBase):
+    """State access and lookups for the REST API operation mixins."""
 
     state: ApiState
-    clock: Clock
-
-    def now(self) -> float:
-        return self.clock.now()
-
-    @staticmethod
-    def new_id(length: int = 10) -> str:
-        return ids.short_id(length)
-
-    def load(self, ctx: RequestContext, api_id: str) -> dict[str, Any]:
-        """The API's document, or NotFoundException."""
-        doc = self.state.get_api(ctx.account_id, ctx.region, api_id or "")
-        if doc is None:
-            raise NotFoundException(f"Invalid API identifier specified {ctx.account_id}:{api_id}")
-        return doc
-
-    @contextmanager
-    def edit(self, ctx: RequestContext, api_id: str) -> Iterator[dict[str, Any]]:
-        """Change one API's document atomically."""
-        with self.state.editing(ctx.account_id, ctx.region, api_id or "") as doc:
-            if doc is None:
-                raise NotFoundException(
-                    f"Invalid API identifier specified {ctx.account_id}:{api_id}"
-                )
-            yield doc
 
     @staticmethod
     def resource(doc: dict[str, Any], resource_id: str) -> dict[str, Any]:
@@ -127,10 +92,4 @@ class Base:
 
 def page(items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
     """{items, position} for list operations with `limit` and `position`."""
-    start = int(params.get("position") or 0)
-    limit = int(params.get("limit") or 500)
-    chunk = items[start : start + limit]
-    out: dict[str, Any] = {"items": chunk}
-    if start + limit < len(items):
-        out["position"] = str(start + limit)
-    return out
+    return paginate(items, params.get("position"), params.get("limit"), "items", "position")

@@ -7,12 +7,15 @@ import copy
 from typing import Any
 
 from overcast.core.context import RequestContext
-from overcast.services.apigatewayv2.base import Base, page, public
-from overcast.services.apigatewayv2.errors import (
+from overcast.services.apigateway.common import copy_given
+from overcast.services.apigateway.errors import (
     BadRequestException,
     ConflictException,
     NotFoundException,
 )
+from overcast.services.apigateway.v2.base import Base, page, public
+
+DOMAINS = "domain_names"
 
 
 def _domain_out(rec: dict[str, Any]) -> dict[str, Any]:
@@ -30,7 +33,7 @@ class Domains(Base):
         name = params.get("DomainName") or ""
         if not name:
             raise BadRequestException("DomainName is required")
-        if self.state.get_domain(ctx.account_id, ctx.region, name):
+        if self.state.get_record(DOMAINS, ctx.account_id, ctx.region, name):
             raise ConflictException(f"The domain name resource already exists: {name}")
         configs = []
         for c in params.get("DomainNameConfigurations") or [{}]:
@@ -56,11 +59,11 @@ class Domains(Base):
         }
         if params.get("MutualTlsAuthentication"):
             rec["MutualTlsAuthentication"] = params["MutualTlsAuthentication"]
-        self.state.put_domain(ctx.account_id, ctx.region, rec)
+        self.state.put_record(DOMAINS, ctx.account_id, ctx.region, rec["DomainName"], rec)
         return _domain_out(rec)
 
     def _domain(self, ctx: RequestContext, name: str) -> dict[str, Any]:
-        rec = self.state.get_domain(ctx.account_id, ctx.region, name or "")
+        rec = self.state.get_record(DOMAINS, ctx.account_id, ctx.region, name or "")
         if rec is None:
             raise NotFoundException(f"Invalid domain name identifier specified {name}")
         return rec
@@ -69,7 +72,7 @@ class Domains(Base):
         return _domain_out(self._domain(ctx, params.get("DomainName", "")))
 
     def get_domain_names(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        recs = self.state.list_domains(ctx.account_id, ctx.region)
+        recs = self.state.list_records(DOMAINS, ctx.account_id, ctx.region)
         return page([_domain_out(r) for r in recs], params)
 
     def update_domain_name(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -78,15 +81,13 @@ class Domains(Base):
             for cfg, new in zip(rec["DomainNameConfigurations"],
                                 params["DomainNameConfigurations"], strict=False):  # fmt: skip
                 cfg.update({k: v for k, v in new.items() if v is not None})
-        for k in ("MutualTlsAuthentication", "RoutingMode"):
-            if params.get(k) is not None:
-                rec[k] = params[k]
-        self.state.put_domain(ctx.account_id, ctx.region, rec)
+        copy_given(params, ("MutualTlsAuthentication", "RoutingMode"), rec)
+        self.state.put_record(DOMAINS, ctx.account_id, ctx.region, rec["DomainName"], rec)
         return _domain_out(rec)
 
     def delete_domain_name(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         rec = self._domain(ctx, params.get("DomainName", ""))
-        self.state.delete_domain(ctx.account_id, ctx.region, rec["DomainName"])
+        self.state.delete_record(DOMAINS, ctx.account_id, ctx.region, rec["DomainName"])
         return {}
 
     # -- API mappings --------------------------------------------------------------------------
@@ -103,7 +104,7 @@ class Domains(Base):
         mapping = {"ApiId": params["ApiId"], "ApiMappingId": self.new_id(6),
                    "ApiMappingKey": key, "Stage": stage}  # fmt: skip
         rec["Mappings"][mapping["ApiMappingId"]] = mapping
-        self.state.put_domain(ctx.account_id, ctx.region, rec)
+        self.state.put_record(DOMAINS, ctx.account_id, ctx.region, rec["DomainName"], rec)
         return dict(mapping)
 
     def _mapping(self, rec: dict[str, Any], mapping_id: str) -> dict[str, Any]:
@@ -123,17 +124,15 @@ class Domains(Base):
     def update_api_mapping(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         rec = self._domain(ctx, params.get("DomainName", ""))
         mapping = self._mapping(rec, params.get("ApiMappingId", ""))
-        for k in ("ApiId", "ApiMappingKey", "Stage"):
-            if params.get(k) is not None:
-                mapping[k] = params[k]
-        self.state.put_domain(ctx.account_id, ctx.region, rec)
+        copy_given(params, ("ApiId", "ApiMappingKey", "Stage"), mapping)
+        self.state.put_record(DOMAINS, ctx.account_id, ctx.region, rec["DomainName"], rec)
         return dict(mapping)
 
     def delete_api_mapping(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         rec = self._domain(ctx, params.get("DomainName", ""))
         self._mapping(rec, params.get("ApiMappingId", ""))
         del rec["Mappings"][params["ApiMappingId"]]
-        self.state.put_domain(ctx.account_id, ctx.region, rec)
+        self.state.put_record(DOMAINS, ctx.account_id, ctx.region, rec["DomainName"], rec)
         return {}
 
     # -- housekeeping --------------------------------------------------------------------------

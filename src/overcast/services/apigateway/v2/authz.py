@@ -10,13 +10,16 @@ from typing import Any
 from overcast.dispatch import Dispatcher
 from overcast.engines.apigw import jwt
 from overcast.engines.apigw.policy import evaluate_policy
-from overcast.services.apigatewayv2.dataplane import HttpCall, Refused, answer
-from overcast.services.apigatewayv2.outbound import (
+from overcast.engines.apigw.uris import execute_api_arn, function_of
+from overcast.services.apigateway.outbound import (
+    AuthorizerFailed,
+    AuthorizerUnauthorized,
     IntegrationFailure,
     IntegrationTimeout,
-    function_of,
     http_call,
+    invoke_authorizer,
 )
+from overcast.services.apigateway.v2.dataplane import HttpCall, Refused, answer
 
 JWKS_TTL = 3600.0
 JWKS_RETRY = 30.0
@@ -165,10 +168,8 @@ class HttpAuthz:
         cache_key = (call.cs.api_id, authorizer["AuthorizerId"], *[v or "" for v in values])
         now = time.monotonic()
         hit = self._auth_cache.get(cache_key) if ttl > 0 and sources else None
-        route_arn = (
-            f"arn:aws:execute-api:{call.cs.region}:{call.cs.account}:{call.cs.api_id}/"
-            f"{call.cs.stage_name}/{call.req.method}{call.req.path}"
-        )
+        route_arn = execute_api_arn(call.cs.region, call.cs.account, call.cs.api_id,
+                                    call.cs.stage_name, call.req.method, call.req.path[1:])  # fmt: skip
         if hit is not None and hit[0] > now:
             result = hit[1]
         else:
@@ -196,7 +197,7 @@ class HttpAuthz:
     async def _invoke(
         self, call: HttpCall, authorizer: dict[str, Any], values: list[str | None], arn: str
     ) -> dict[str, Any] | None:
-        fn = function_of(authorizer.get("AuthorizerUri", ""))
+        fn = function_of(authorizer.get("AuthorizerUri", ""), bare_arn=True)
         if fn is None:
             raise Refused(answer(500, "Internal Server Error"))
         version = str(authorizer.get("AuthorizerPayloadFormatVersion", "2.0"))
@@ -208,31 +209,9 @@ class HttpAuthz:
         else:
             event["methodArn"] = arn
         try:
-            out = await self.dispatcher.call(
-                call.ctx(),
-                "lambda",
-                "Invoke",
-                {  # type: ignore[attr-defined]
-                    "FunctionName": fn,
-                    "InvocationType": "RequestResponse",
-                    "Payload": json.dumps(event).encode(),
-                },
-            )
-        except Exception:
-            raise Refused(answer(500, "Internal Server Error"))
-        payload = out.get("Payload") or b""
-        if hasattr(payload, "read"):
-            payload = payload.read()
-        if out.get("FunctionError"):
-            try:
-                message = json.loads(payload).get("errorMessage")
-            except (ValueError, AttributeError):
-                message = None
-            if message == "Unauthorized":
-                raise Refused(answer(401, "Unauthorized"))
-            raise Refused(answer(500, "Internal Server Error"))
-        try:
-            result = json.loads(payload)
-        except ValueError:
+            result = await invoke_authorizer(self.dispatcher, call.ctx(), fn, event)
+        except AuthorizerUnauthorized:
+            raise Refused(answer(401, "Unauthorized"))
+        except (AuthorizerFailed, ValueError):
             raise Refused(answer(500, "Internal Server Error"))
         return result if isinstance(result, dict) else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from overcast.services.apigateway.dataplane import Call, GatewayAnswer
+from overcast.services.apigateway.v1.dataplane import Call, GatewayAnswer
 
 
 class Validation:

@@ -1,18 +1,18 @@
-"""Shared by the apigatewayv2 operation mixins: lookups, edits (with auto-deploy) and paging."""
+"""Shared by the HTTP API operation mixins: deployments (auto-deploy after every edit), part
+lookups and paging (API-level lookups and edits are in `..common`)."""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from overcast.core import ids
-from overcast.core.clock import Clock
 from overcast.core.context import RequestContext
 from overcast.engines.apigw.address import host_url
-from overcast.services.apigatewayv2.errors import NotFoundException
-from overcast.services.apigatewayv2.state import HttpApiState
+from overcast.services.apigateway.common import ApiBase, paginate, public
+from overcast.services.apigateway.errors import NotFoundException
+from overcast.services.apigateway.v2.state import HttpApiState
+
+__all__ = ["Base", "page", "public", "snapshot"]
 
 
 def snapshot(doc: dict[str, Any]) -> dict[str, Any]:
@@ -25,51 +25,25 @@ def snapshot(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def public(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: copy.deepcopy(v) for k, v in record.items() if k != "snapshot"}
-
-
 def page(items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
-    start = int(params.get("NextToken") or 0)
-    limit = int(params.get("MaxResults") or 500)
-    out: dict[str, Any] = {"Items": items[start : start + limit]}
-    if start + limit < len(items):
-        out["NextToken"] = str(start + limit)
-    return out
+    """{Items, NextToken} for list operations with `MaxResults` and `NextToken`."""
+    return paginate(items, params.get("NextToken"), params.get("MaxResults"), "Items", "NextToken")
 
 
-class Base:
+class Base(ApiBase):
+    """State access, lookups and auto-deploy for the HTTP API operation mixins."""
+
+    ID_LENGTH = 7
     state: HttpApiState
-    clock: Clock
-
-    def now(self) -> float:
-        return self.clock.now()
-
-    @staticmethod
-    def new_id(length: int = 7) -> str:
-        return ids.short_id(length)
 
     def api_out(self, ctx: RequestContext, doc: dict[str, Any]) -> dict[str, Any]:
         out = public(doc["api"])
         out["ApiEndpoint"] = host_url(ctx.endpoint, out["ApiId"])
         return out
 
-    def load(self, ctx: RequestContext, api_id: str) -> dict[str, Any]:
-        doc = self.state.get(ctx.account_id, ctx.region, api_id or "")
-        if doc is None:
-            raise NotFoundException(f"Invalid API identifier specified {ctx.account_id}:{api_id}")
-        return doc
-
-    @contextmanager
-    def edit(self, ctx: RequestContext, api_id: str) -> Iterator[dict[str, Any]]:
-        """Change one API atomically; stages with AutoDeploy get a fresh deployment."""
-        with self.state.editing(ctx.account_id, ctx.region, api_id or "") as doc:
-            if doc is None:
-                raise NotFoundException(
-                    f"Invalid API identifier specified {ctx.account_id}:{api_id}"
-                )
-            yield doc
-            self.auto_deploy(doc)
+    def after_edit(self, doc: dict[str, Any]) -> None:
+        """Stages with AutoDeploy get a fresh deployment after every change."""
+        self.auto_deploy(doc)
 
     def auto_deploy(self, doc: dict[str, Any]) -> None:
         auto = [s for s in doc["stages"].values() if s.get("AutoDeploy")]

@@ -7,13 +7,13 @@ import re
 from typing import Any
 
 from overcast.core.context import RequestContext
-from overcast.services.apigateway import patch
-from overcast.services.apigateway.base import Base, page, public
 from overcast.services.apigateway.errors import (
     BadRequestException,
     ConflictException,
     NotFoundException,
 )
+from overcast.services.apigateway.v1 import patch
+from overcast.services.apigateway.v1.base import Base, page, public
 
 _STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _METHOD_SETTING = re.compile(r"^/([^/]+(?:~1[^/]*)*|\*)/([A-Z]+|\*)/(\w+)/(\w+)$")

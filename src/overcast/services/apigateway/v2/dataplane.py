@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
@@ -22,39 +20,40 @@ from overcast.engines.apigw.proxy import (
     MalformedProxyResponse,
     ProxyRequest,
     clf_time,
-    forwarded_headers,
     http_event,
     parse_http_response,
     parse_rest_response,
     rest_event,
-    trace_id,
 )
 from overcast.engines.apigw.routing import Router, route_key_parts
 from overcast.engines.apigw.throttle import TokenBucket
-from overcast.services.apigatewayv2.accesslogs import AccessLogWriter
-from overcast.services.apigatewayv2.mapping import map_request, map_response
-from overcast.services.apigatewayv2.outbound import (
+from overcast.engines.apigw.uris import function_of, substitute_stage_variables
+from overcast.services.apigateway.accesslogs import AccessLogWriter
+from overcast.services.apigateway.outbound import (
     IntegrationFailure,
     IntegrationTimeout,
-    function_of,
     http_call,
+    invoke_function,
+    payload_bytes,
     strip_hop_headers,
 )
-from overcast.services.apigatewayv2.service_integrations import SUBTYPES, build_params, jsonable
-from overcast.services.apigatewayv2.state import HttpApiState
+from overcast.services.apigateway.pipeline import (
+    MAX_PAYLOAD,
+    answer,
+    compiled_stage,
+    deployed_snapshot,
+    internal_context,
+    log_access,
+    proxy_request,
+    take_token,
+)
+from overcast.services.apigateway.v2.mapping import map_request, map_response
+from overcast.services.apigateway.v2.service_integrations import SUBTYPES, build_params, jsonable
+from overcast.services.apigateway.v2.state import HttpApiState
 
 log = logging.getLogger("overcast.apigatewayv2")
 
-MAX_PAYLOAD = 10 * 1024 * 1024
-
-
-def answer(status: int, message: str, headers: list[tuple[str, str]] | None = None) -> HttpResponse:
-    """A JSON {"message": ...} response, as HTTP APIs give for their own errors."""
-    return HttpResponse(
-        status,
-        [("content-type", "application/json"), *(headers or [])],
-        json.dumps({"message": message}).encode(),
-    )
+__all__ = ["CompiledHttpStage", "HttpCall", "HttpDataPlane", "Refused", "answer"]
 
 
 class Refused(Exception):
@@ -84,13 +83,10 @@ class CompiledHttpStage:
 def compile_http_stage(
     account: str, region: str, doc: dict[str, Any], stage_name: str
 ) -> CompiledHttpStage | None:
-    stage = doc["stages"].get(stage_name)
-    if stage is None:
+    found = deployed_snapshot(doc, stage_name, "DeploymentId")
+    if found is None:
         return None
-    dep = doc["deployments"].get(stage.get("DeploymentId") or "")
-    if dep is None:
-        return None
-    snap = dep["snapshot"]
+    stage, snap = found
     router: Router[dict[str, Any]] = Router()
     default = None
     for r in snap["routes"].values():
@@ -124,12 +120,8 @@ class HttpCall:
     authorizer: dict[str, Any] | None = None
 
     def ctx(self) -> RequestContext:
-        return RequestContext(
-            request_id=self.req.request_id,
-            account_id=self.cs.account,
-            region=self.cs.region,
-            internal=True,
-        )
+        """The context for internal calls (Lambda, other services) on behalf of this request."""
+        return internal_context(self.req, self.cs)
 
 
 class HttpDataPlane:
@@ -170,33 +162,19 @@ class HttpDataPlane:
         settings = cs.stage.get("AccessLogSettings")
         if settings and settings.get("DestinationArn"):
             context = self._mapping_sources(call)["context"]
-            body = resp.body if isinstance(resp.body, bytes) else b""
-            latency = int((time.perf_counter() - started) * 1000)
-            context.update({"status": resp.status, "responseLength": len(body),
-                            "responseLatency": latency, "integrationLatency": latency,
-                            "requestTime": clf_time(preq.time_epoch_ms),
-                            "requestTimeEpoch": preq.time_epoch_ms,
-                            "protocol": "HTTP/1.1"})  # fmt: skip
-            self.access_logs.add(cs.account, cs.region, str(settings["DestinationArn"]),
-                                 str(settings.get("Format") or ""),
-                                 f"{cs.api_id}_{cs.stage_name}", context)  # fmt: skip
+            context.update({"requestTime": clf_time(preq.time_epoch_ms),
+                            "requestTimeEpoch": preq.time_epoch_ms, "protocol": "HTTP/1.1"})  # fmt: skip
+            destination, fmt = str(settings["DestinationArn"]), str(settings.get("Format") or "")
+            log_access(self.access_logs, cs, destination, fmt, context, resp, started)
         return resp
 
     def _stage(self, account: str, region: str, api_id: str, name: str) -> CompiledHttpStage | None:
-        key = (api_id, name)
-        cached = self._compiled.get(key)
-        if cached is not None and cached[0] == self.state.version:
-            return cached[1]
-        doc = self.state.get(account, region, api_id)
-        cs = compile_http_stage(account, region, doc, name) if doc else None
-        self._compiled[key] = (self.state.version, cs)
-        return cs
+        owner = (account, region)
+        return compiled_stage(self._compiled, self.state, owner, api_id, name, compile_http_stage)
 
     def _proxy_request(
         self, req: HttpRequest, cs: CompiledHttpStage, path_raw: str
     ) -> ProxyRequest:
-        host = req.headers.get("host", "")
-        domain = host if ".execute-api." in host else f"{cs.api_id}.execute-api.localhost"
         ctype = (req.headers.get("content-type") or "").split(";")[0].strip().lower()
         textual = (
             not ctype
@@ -205,28 +183,9 @@ class HttpDataPlane:
             or "xml" in ctype
             or ctype == "application/x-www-form-urlencoded"
         )
-        return ProxyRequest(
-            method=req.method.upper(),
-            path=unquote(path_raw),
-            raw_path=path_raw,
-            query_string=req.query_string,
-            header_list=forwarded_headers(
-                list(req.header_list) or list(req.headers.items()),
-                req.client_ip,
-                req.scheme,
-                trace_id(time.time(), uuid.uuid4().hex),
-            ),
-            body=req.body,
-            source_ip=req.client_ip,
-            request_id=str(uuid.uuid4()),
-            api_id=cs.api_id,
-            stage=cs.stage_name,
-            account_id=cs.account,
-            domain_name=domain,
-            time_epoch_ms=int(time.time() * 1000),
-            stage_variables=cs.variables,
-            is_base64=bool(req.body) and not textual,
-        )
+        return proxy_request(req, path_raw, api_id=cs.api_id, stage=cs.stage_name,
+                             account=cs.account, variables=cs.variables,
+                             is_base64=bool(req.body) and not textual)  # fmt: skip
 
     async def serve(self, call: HttpCall) -> HttpResponse:
         if len(call.req.body) > MAX_PAYLOAD:
@@ -254,14 +213,7 @@ class HttpDataPlane:
         if rate is None and burst is None:
             return
         bkey = (call.cs.api_id, call.cs.stage_name, key, str(rate), str(burst))
-        bucket = self._buckets.get(bkey)
-        if bucket is None:
-            bucket = TokenBucket(
-                float(rate if rate is not None else 10000.0),
-                int(burst if burst is not None else 5000),
-            )
-            self._buckets[bkey] = bucket
-        if not bucket.take(time.monotonic()):
+        if not take_token(self._buckets, bkey, rate, burst):
             raise Refused(answer(429, "Too Many Requests"))
 
     # -- CORS ----------------------------------------------------------------------------------
@@ -372,22 +324,14 @@ class HttpDataPlane:
         )
 
     async def _lambda(self, call: HttpCall, integ: dict[str, Any]) -> HttpResponse:
-        fn = function_of(_stage_vars(integ.get("IntegrationUri", ""), call.cs.variables))
+        uri = substitute_stage_variables(integ.get("IntegrationUri", ""), call.cs.variables)
+        fn = function_of(uri, bare_arn=True)
         if fn is None:
             return answer(500, "Internal Server Error")
         version = str(integ.get("PayloadFormatVersion") or "2.0")
         payload = json.dumps(self.event(call, version)).encode()
         try:
-            out = await self.dispatcher.call(
-                call.ctx(),
-                "lambda",
-                "Invoke",
-                {
-                    "FunctionName": fn,
-                    "InvocationType": "RequestResponse",
-                    "Payload": payload,
-                },
-            )
+            out = await invoke_function(self.dispatcher, call.ctx(), fn, payload)
         except Exception as exc:
             if isinstance(exc, TimeoutError):
                 raise
@@ -395,7 +339,7 @@ class HttpDataPlane:
             return answer(500, "Internal Server Error")
         if out.get("FunctionError"):
             return answer(500, "Internal Server Error")
-        data = _payload(out.get("Payload"))
+        data = payload_bytes(out.get("Payload"))
         try:
             result = parse_rest_response(data) if version == "1.0" else parse_http_response(data)
         except MalformedProxyResponse as exc:
@@ -431,7 +375,7 @@ class HttpDataPlane:
     async def _http_proxy(
         self, call: HttpCall, integ: dict[str, Any], timeout: float
     ) -> HttpResponse:
-        uri = _stage_vars(integ.get("IntegrationUri", ""), call.cs.variables)
+        uri = substitute_stage_variables(integ.get("IntegrationUri", ""), call.cs.variables)
         for name, value in call.path_params.items():
             uri = uri.replace("{" + name + "+}", quote(value, safe="/"))
             uri = uri.replace("{" + name + "}", quote(value, safe="/" if name == "proxy" else ""))
@@ -482,14 +426,6 @@ class HttpDataPlane:
         }
 
 
-_STAGE_VAR = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_.:-]+)\}")
-
-
-def _stage_vars(text: str, variables: dict[str, str]) -> str:
-    """${stageVariables.name} in an integration URI."""
-    return _STAGE_VAR.sub(lambda m: variables.get(m.group(1), ""), text)
-
-
 def _flat_authorizer(auth: dict[str, Any] | None) -> dict[str, Any]:
     """$context.authorizer.* as parameter mapping sees it (claims and Lambda context flattened)."""
     if not auth:
@@ -498,14 +434,3 @@ def _flat_authorizer(auth: dict[str, Any] | None) -> dict[str, Any]:
     jwt = auth.get("jwt") or {}
     out["claims"] = jwt.get("claims") or {}
     return out
-
-
-def _payload(p: Any) -> bytes:
-    if p is None:
-        return b""
-    if isinstance(p, (bytes, bytearray)):
-        return bytes(p)
-    if hasattr(p, "read"):
-        data: bytes = p.read()
-        return data
-    return str(p).encode()

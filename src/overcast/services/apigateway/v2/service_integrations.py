@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from overcast.services.apigatewayv2.mapping import resolve
+from overcast.services.apigateway.v2.mapping import resolve
 
 # subtype → (service, operation, parameters that are lists/maps in the API's shape)
 SUBTYPES: dict[str, tuple[str, str]] = {

@@ -1,29 +1,27 @@
-"""The apigateway provider: REST API operations plus the invoke-URL data plane."""
+"""The apigateway provider: REST API operations plus the REST API invoke-URL data plane."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import Any
 
 from overcast.core.clock import Clock
 from overcast.dispatch import Dispatcher
 from overcast.engines.apigw.throttle import TokenBucket
-from overcast.services.apigateway.accesslogs import AccessLogWriter
-from overcast.services.apigateway.account import Account
-from overcast.services.apigateway.authz import Authz
-from overcast.services.apigateway.compiled import CompiledStage
-from overcast.services.apigateway.config import Config
-from overcast.services.apigateway.dataplane import DataPlane
-from overcast.services.apigateway.integrations import Integrations
-from overcast.services.apigateway.keys import Keys
-from overcast.services.apigateway.methods import Methods
-from overcast.services.apigateway.restapis import RestApis
-from overcast.services.apigateway.stages import Stages
-from overcast.services.apigateway.state import ApiState
-from overcast.services.apigateway.testinvoke import TestInvoke
-from overcast.services.apigateway.validation import Validation
+from overcast.services.apigateway.accesslogs import AccessLogWriter, BackgroundFlush
+from overcast.services.apigateway.v1.account import Account
+from overcast.services.apigateway.v1.authz import Authz
+from overcast.services.apigateway.v1.compiled import CompiledStage
+from overcast.services.apigateway.v1.config import Config
+from overcast.services.apigateway.v1.dataplane import DataPlane
+from overcast.services.apigateway.v1.integrations import Integrations
+from overcast.services.apigateway.v1.keys import Keys
+from overcast.services.apigateway.v1.methods import Methods
+from overcast.services.apigateway.v1.restapis import RestApis
+from overcast.services.apigateway.v1.stages import Stages
+from overcast.services.apigateway.v1.state import ApiState
+from overcast.services.apigateway.v1.testinvoke import TestInvoke
+from overcast.services.apigateway.v1.validation import Validation
 from overcast.store import Store
 
 log = logging.getLogger("overcast.apigateway")
@@ -43,10 +41,14 @@ class ApiGatewayProvider(
     Integrations,
     TestInvoke,
     DataPlane,
+    BackgroundFlush,
 ):
     """API Gateway REST APIs. Construct with the store, the clock and the dispatcher."""
 
     SERVICE = "apigateway"
+    FLUSH_SECONDS = USAGE_FLUSH_SECONDS
+    FLUSH_FAILED = "writing API usage or access logs failed"
+    flush_log = log
 
     def __init__(self, store: Store, clock: Clock, dispatcher: Dispatcher) -> None:
         self.state = ApiState(store)
@@ -57,32 +59,15 @@ class ApiGatewayProvider(
         self._auth_cache: dict[tuple[str, ...], tuple[float, dict[str, Any]]] = {}
         self._pending_usage: dict[tuple[str, str, str, str, str], int] = {}
         self._quota_used: dict[tuple[str, str, str], int] = {}
-        self._flusher: asyncio.Task[None] | None = None
+        self._flusher = None
         self._domains: dict[str, tuple[str, str, dict[str, dict[str, Any]]]] = {}
         self._domains_version = -1
         self.access_logs = AccessLogWriter(dispatcher)
 
-    async def start(self) -> None:
-        """Start writing usage counts in the background."""
-        self._flusher = asyncio.create_task(self._flush_loop())
-
-    async def stop(self) -> None:
-        """Stop the background writer and write what is left."""
-        if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
+    async def flush_buffers(self) -> None:
+        """Write usage counts and access logs (every second, and on stop)."""
         self.flush_usage()
         await self.access_logs.flush()
-
-    async def _flush_loop(self) -> None:
-        while True:
-            await asyncio.sleep(USAGE_FLUSH_SECONDS)
-            try:
-                self.flush_usage()
-                await self.access_logs.flush()
-            except Exception:
-                log.exception("writing API usage or access logs failed")
 
     def flush_stage_authorizers_cache(self, ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
         """Drop cached authorizer results for a stage."""

@@ -6,14 +6,15 @@ import json
 from typing import Any
 
 from overcast.core.context import RequestContext
-from overcast.services.apigateway import patch
-from overcast.services.apigateway.base import Base, page, public
+from overcast.services.apigateway.common import copy_given
 from overcast.services.apigateway.errors import (
     BadRequestException,
     ConflictException,
     NotFoundException,
 )
-from overcast.services.apigateway.gateway_responses import DEFAULT_STATUS, default_response
+from overcast.services.apigateway.v1 import patch
+from overcast.services.apigateway.v1.base import Base, page, public
+from overcast.services.apigateway.v1.gateway_responses import DEFAULT_STATUS, default_response
 
 
 class Config(Base):
@@ -152,16 +153,18 @@ class Config(Base):
                 "name": params.get("name") or "",
                 "type": kind,
             }
-            for k in (
-                "providerARNs",
-                "authType",
-                "authorizerUri",
-                "authorizerCredentials",
-                "identitySource",
-                "identityValidationExpression",
-            ):
-                if params.get(k) is not None:
-                    a[k] = params[k]
+            copy_given(
+                params,
+                (
+                    "providerARNs",
+                    "authType",
+                    "authorizerUri",
+                    "authorizerCredentials",
+                    "identitySource",
+                    "identityValidationExpression",
+                ),
+                a,
+            )
             a["authorizerResultTtlInSeconds"] = int(params.get("authorizerResultTtlInSeconds", 300))
             doc["authorizers"][a["id"]] = a
         return dict(a)

@@ -13,10 +13,15 @@ from overcast.dispatch import Dispatcher
 from overcast.engines.apigw.policy import evaluate_policy
 from overcast.engines.apigw.proxy import rest_event
 from overcast.engines.apigw.throttle import TokenBucket
-from overcast.services.apigateway.compiled import substitute_stage_variables
-from overcast.services.apigateway.dataplane import Call, GatewayAnswer
-from overcast.services.apigateway.outbound import function_of
-from overcast.services.apigateway.state import ApiState
+from overcast.engines.apigw.uris import function_of, substitute_stage_variables
+from overcast.services.apigateway.outbound import (
+    AuthorizerFailed,
+    AuthorizerUnauthorized,
+    invoke_authorizer,
+)
+from overcast.services.apigateway.pipeline import take_token
+from overcast.services.apigateway.v1.dataplane import Call, GatewayAnswer, call_arn
+from overcast.services.apigateway.v1.state import ApiState
 
 _UsageKey = tuple[str, str, str, str, str]
 
@@ -87,11 +92,8 @@ class Authz:
         return values
 
     def method_arn(self, call: Call) -> str:
-        path = call.req.path.lstrip("/")
-        return (
-            f"arn:aws:execute-api:{call.cs.region}:{call.cs.account}:{call.cs.api_id}/"
-            f"{call.cs.stage_name}/{call.req.method}/{path}"
-        )
+        """The execute-api ARN an authorizer's policy is matched against."""
+        return call_arn(call)
 
     async def _lambda_authorizer(self, call: Call, authorizer: dict[str, Any]) -> None:
         ttl = int(authorizer.get("authorizerResultTtlInSeconds", 300) or 0)
@@ -169,29 +171,11 @@ class Authz:
             ):
                 event[k] = base[k]
         try:
-            out = await self.dispatcher.call(
-                call.ctx(),
-                "lambda",
-                "Invoke",
-                {
-                    "FunctionName": fn,
-                    "InvocationType": "RequestResponse",
-                    "Payload": json.dumps(event).encode(),
-                },
-            )
-        except Exception:
+            result = await invoke_authorizer(self.dispatcher, call.ctx(), fn, event)
+        except AuthorizerUnauthorized:
+            raise GatewayAnswer("UNAUTHORIZED", "Unauthorized")
+        except AuthorizerFailed:
             raise GatewayAnswer("AUTHORIZER_FAILURE", None)
-        payload = _payload_bytes(out.get("Payload"))
-        if out.get("FunctionError"):
-            try:
-                message = json.loads(payload).get("errorMessage")
-            except (ValueError, AttributeError):
-                message = None
-            if message == "Unauthorized":
-                raise GatewayAnswer("UNAUTHORIZED", "Unauthorized")
-            raise GatewayAnswer("AUTHORIZER_FAILURE", None)
-        try:
-            result = json.loads(payload)
         except ValueError:
             raise GatewayAnswer("AUTHORIZER_CONFIGURATION_ERROR", None)
         if not isinstance(result, dict) or "policyDocument" not in result:
@@ -228,13 +212,8 @@ class Authz:
         throttle = _plan_throttle(plan, call)
         if throttle:
             bkey = ("plan", plan["id"], key["id"], str(throttle))
-            bucket = self._buckets.get(bkey)
-            if bucket is None:
-                bucket = TokenBucket(
-                    float(throttle.get("rateLimit", 10000.0)), int(throttle.get("burstLimit", 5000))
-                )
-                self._buckets[bkey] = bucket
-            if not bucket.take(time.monotonic()):
+            rate, burst = throttle.get("rateLimit", 10000.0), throttle.get("burstLimit", 5000)
+            if not take_token(self._buckets, bkey, rate, burst):
                 raise GatewayAnswer("THROTTLED", "Too Many Requests")
         quota = plan.get("quota")
         if quota:
@@ -295,14 +274,3 @@ def _explicit_deny(policy: Any, arn: str) -> bool:
             if evaluate_policy(deny_only, arn):
                 return True
     return False
-
-
-def _payload_bytes(p: Any) -> bytes:
-    if p is None:
-        return b""
-    if isinstance(p, (bytes, bytearray)):
-        return bytes(p)
-    if hasattr(p, "read"):
-        data: bytes = p.read()
-        return data
-    return str(p).encode()

@@ -6,12 +6,13 @@ import re
 from typing import Any
 
 from overcast.core.context import RequestContext
-from overcast.services.apigatewayv2.base import Base, page, public
-from overcast.services.apigatewayv2.errors import (
+from overcast.services.apigateway.common import copy_given
+from overcast.services.apigateway.errors import (
     BadRequestException,
     ConflictException,
     NotFoundException,
 )
+from overcast.services.apigateway.v2.base import Base, page, public
 
 _ROUTE_KEY = re.compile(r"^(\$default|(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) (/[^ ]*))$")
 _STAGE_NAME = re.compile(r"^(\$default|[A-Za-z0-9_-]{1,128})$")
@@ -72,12 +73,6 @@ _STAGE_FIELDS = (
 )
 
 
-def _copy(params: dict[str, Any], fields: tuple[str, ...], into: dict[str, Any]) -> None:
-    for k in fields:
-        if params.get(k) is not None:
-            into[k] = params[k]
-
-
 class Parts(Base):
     """CreateRoute ... DeleteDeployment."""
 
@@ -107,7 +102,7 @@ class Parts(Base):
                 "ApiKeyRequired": False,
                 "AuthorizationType": "NONE",
             }
-            _copy(params, _ROUTE_FIELDS, route)
+            copy_given(params, _ROUTE_FIELDS, route)
             self._check_route(doc, route)
             doc["routes"][route["RouteId"]] = route
         return dict(route)
@@ -123,7 +118,7 @@ class Parts(Base):
     def update_route(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         with self.edit(ctx, params.get("ApiId", "")) as doc:
             route = self.part(doc, "routes", params.get("RouteId", ""), "Route")
-            _copy(params, _ROUTE_FIELDS, route)
+            copy_given(params, _ROUTE_FIELDS, route)
             self._check_route(doc, route)
         return dict(route)
 
@@ -160,7 +155,7 @@ class Parts(Base):
                 "PayloadFormatVersion": "1.0",
                 "IntegrationResponseSelectionExpression": "${integration.response.statuscode}",
             }
-            _copy(params, _INTEGRATION_FIELDS, integ)
+            copy_given(params, _INTEGRATION_FIELDS, integ)
             if kind == "HTTP_PROXY" and not integ.get("IntegrationMethod"):
                 integ["IntegrationMethod"] = "ANY"
             if not 50 <= int(integ["TimeoutInMillis"]) <= 30000:
@@ -179,7 +174,7 @@ class Parts(Base):
     def update_integration(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         with self.edit(ctx, params.get("ApiId", "")) as doc:
             integ = self.part(doc, "integrations", params.get("IntegrationId", ""), "Integration")
-            _copy(params, _INTEGRATION_FIELDS, integ)
+            copy_given(params, _INTEGRATION_FIELDS, integ)
         return dict(integ)
 
     def delete_integration(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -203,7 +198,7 @@ class Parts(Base):
             raise BadRequestException("AuthorizerUri is required for REQUEST authorizers")
         with self.edit(ctx, params.get("ApiId", "")) as doc:
             a: dict[str, Any] = {"AuthorizerId": self.new_id(6)}
-            _copy(params, _AUTHORIZER_FIELDS, a)
+            copy_given(params, _AUTHORIZER_FIELDS, a)
             if kind == "REQUEST":
                 a.setdefault("AuthorizerPayloadFormatVersion", "2.0")
                 a.setdefault("AuthorizerResultTtlInSeconds", 0)
@@ -221,7 +216,7 @@ class Parts(Base):
     def update_authorizer(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         with self.edit(ctx, params.get("ApiId", "")) as doc:
             a = self.part(doc, "authorizers", params.get("AuthorizerId", ""), "Authorizer")
-            _copy(params, _AUTHORIZER_FIELDS, a)
+            copy_given(params, _AUTHORIZER_FIELDS, a)
         return dict(a)
 
     def delete_authorizer(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -254,7 +249,7 @@ class Parts(Base):
                 "StageVariables": {},
                 "Tags": dict(params.get("Tags") or {}),
             }
-            _copy(params, _STAGE_FIELDS, stage)
+            copy_given(params, _STAGE_FIELDS, stage)
             doc["stages"][name] = stage
         return public(stage)
 
@@ -274,7 +269,7 @@ class Parts(Base):
             stage = doc["stages"].get(params.get("StageName", ""))
             if stage is None:
                 raise NotFoundException("Invalid stage identifier specified")
-            _copy(params, _STAGE_FIELDS, stage)
+            copy_given(params, _STAGE_FIELDS, stage)
             stage["LastUpdatedDate"] = self.now()
         return public(stage)
 
