@@ -3,9 +3,13 @@ them together. No logic of its own beyond wiring."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import ipaddress
 import logging
 import os
+import signal
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,8 +17,17 @@ from typing import Any
 from overcast import __version__
 from overcast.core.clock import SystemClock
 from overcast.dispatch import Dispatcher, OperationTable
-from overcast.edge import Edge, EdgeConfig
-from overcast.edge import sigv4
+from overcast.edge import Edge, EdgeConfig, sigv4
+from overcast.services.apigateway.v1.provider import ApiGatewayProvider
+from overcast.services.apigateway.v2.provider import ApiGatewayV2Provider
+from overcast.services.cloudformation.provider import CloudFormationProvider
+from overcast.services.dynamodb.provider import DynamodbProvider
+from overcast.services.dynamodb.streams import DynamodbStreamsProvider
+from overcast.services.iam.provider import IamProvider
+from overcast.services.lambda_.provider import LambdaProvider
+from overcast.services.logs.provider import LogsProvider
+from overcast.services.s3.provider import S3Provider
+from overcast.services.ssm.provider import SsmProvider
 from overcast.services.sts.provider import StsProvider
 from overcast.store import Store
 
@@ -41,9 +54,9 @@ class Settings:
     def from_env(cls, **overrides: Any) -> Settings:
         """Defaults, then OVERCAST_* environment variables, then explicit overrides."""
         s = cls(
-            host=os.environ.get("OVERCAST_HOST", cls.host),
-            port=int(os.environ.get("OVERCAST_PORT", cls.port)),
-            data_dir=os.environ.get("OVERCAST_DATA_DIR", cls.data_dir),
+            host=os.environ.get("OVERCAST_HOST", "127.0.0.1"),
+            port=int(os.environ.get("OVERCAST_PORT", "4566")),
+            data_dir=os.environ.get("OVERCAST_DATA_DIR", ".overcast"),
             strict_auth=os.environ.get("OVERCAST_STRICT_AUTH", "") in ("1", "true", "yes"),
         )
         for k, v in overrides.items():
@@ -74,8 +87,26 @@ class Overcast:
         self.dispatcher = Dispatcher(self.table, self.store, self.clock)
 
         # -- providers (one line each) ---------------------------------------------------------
-        self.sts = StsProvider(self.store, self.clock)
-        self.providers: list[Any] = [self.sts]
+        store, clock, dispatcher = self.store, self.clock, self.dispatcher
+        self.sts = StsProvider(store, clock)
+        self.s3 = S3Provider.from_env(store, clock, dispatcher)
+        edge_url = LambdaProvider.edge_url_for(settings.host, settings.port)
+        self.lambda_ = LambdaProvider(store, clock, dispatcher, edge_url=edge_url)
+        self.apigateway = ApiGatewayProvider(store, clock, dispatcher)
+        self.apigatewayv2 = ApiGatewayV2Provider(store, clock, dispatcher)
+        self.providers: list[Any] = [
+            self.sts,
+            self.s3,
+            DynamodbProvider(store, clock),
+            DynamodbStreamsProvider(store, clock),
+            SsmProvider(store, clock),
+            IamProvider(store, clock),
+            CloudFormationProvider(store, clock, dispatcher),
+            LogsProvider(store, clock),
+            self.lambda_,
+            self.apigateway,
+            self.apigatewayv2,
+        ]
         # ---------------------------------------------------------------------------------------
 
         for provider in self.providers:
@@ -89,7 +120,12 @@ class Overcast:
             ),
             lookup_credential=self.lookup_credential,
             health=self.health,
-            data_planes=[],
+            data_planes=[
+                self.apigateway.data_plane,
+                self.apigatewayv2.data_plane,
+                self.s3.data_plane,
+                self.lambda_.data_plane,
+            ],
             clock=self.clock,
             on_startup=self.startup,
             on_shutdown=self.shutdown,
@@ -105,6 +141,8 @@ class Overcast:
             secret_access_key=cred.secret_access_key,
             account_id=cred.account_id,
             principal_arn=cred.principal_arn,
+            session_token=cred.session_token,
+            expiration=cred.expiration,
         )
 
     def health(self) -> dict[str, Any]:
@@ -112,8 +150,7 @@ class Overcast:
         return {
             "version": __version__,
             "services": {
-                name: ("running" if name in running else "not implemented")
-                for name in ALL_SERVICES
+                name: ("running" if name in running else "not implemented") for name in ALL_SERVICES
             },
         }
 
@@ -123,6 +160,10 @@ class Overcast:
             if start is not None:
                 await start()
         await self.dispatcher.start()
+        # Everything loaded so far (models, plans, caches) lives as long as the server: keep it out
+        # of the garbage collector's scans, which otherwise grow with the heap on every request.
+        gc.collect()
+        gc.freeze()
         log.info("Overcast %s ready on http://%s:%d", __version__, self.settings.host,
                  self.settings.port)  # fmt: skip
 
@@ -135,10 +176,33 @@ class Overcast:
         self.store.close()
 
 
+def _server_class() -> Any:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, but SIGINT/SIGTERM end it with exit status 0 after a clean
+        shutdown, instead of re-raising the signal."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in _EXIT_SIGNALS}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
+_EXIT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def serve(settings: Settings) -> None:
     """Run Overcast in the foreground until SIGINT or SIGTERM."""
     import uvicorn
 
+    _Server = _server_class()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = Overcast(settings)
     config = uvicorn.Config(
@@ -152,6 +216,8 @@ def serve(settings: Settings) -> None:
         log_level="warning",
         server_header=False,
         date_header=False,
+        proxy_headers=False,
         timeout_keep_alive=75,
     )
-    uvicorn.Server(config).run()
+    _Server(config).run()
+    log.info("Overcast stopped")

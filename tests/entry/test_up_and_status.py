@@ -82,3 +82,13 @@ def test_unimplemented_service_answers_501(client, service, call) -> None:
         call(client(service))
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
     assert service in err.value.response["Error"]["Message"]
+
+
+def test_settings_defaults_without_environment(monkeypatch) -> None:
+    from overcast.app import Settings
+
+    for name in ("OVERCAST_HOST", "OVERCAST_PORT", "OVERCAST_DATA_DIR", "OVERCAST_STRICT_AUTH"):
+        monkeypatch.delenv(name, raising=False)
+    s = Settings.from_env()
+    assert (s.host, s.port, s.data_dir, s.strict_auth) == ("127.0.0.1", 4566, ".overcast", False)
+    assert Settings.from_env(host="0.0.0.0").strict_auth is True

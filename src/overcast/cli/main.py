@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from overcast import __version__
+from overcast.cli import deploy, invoke, logs
 
 
 def _endpoint(args: argparse.Namespace) -> str:
@@ -52,12 +53,16 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="overcast", description="The AWS serverless stack, local.")
+    parser = argparse.ArgumentParser(
+        prog="overcast", description="The AWS serverless stack, local."
+    )
     parser.add_argument("--version", action="version", version=f"overcast {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     up = sub.add_parser("up", help="start Overcast in the foreground")
-    up.add_argument("--host", default=None, help="address to bind (default 127.0.0.1; OVERCAST_HOST)")
+    up.add_argument(
+        "--host", default=None, help="address to bind (default 127.0.0.1; OVERCAST_HOST)"
+    )
     up.add_argument("--port", type=int, default=None, help="port (default 4566; OVERCAST_PORT)")
     up.add_argument(
         "--data-dir", default=None, help="where state lives (default .overcast; OVERCAST_DATA_DIR)"
@@ -71,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="show whether Overcast runs, and each service's state")
     status.add_argument("--endpoint", default=None)
     status.set_defaults(fn=cmd_status)
+    deploy.register(sub)
+    invoke.register(sub)
+    logs.register(sub)
     return parser
 
 
