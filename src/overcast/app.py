@@ -101,11 +101,12 @@ class Overcast:
             DynamodbStreamsProvider(store, clock),
             SsmProvider(store, clock),
             IamProvider(store, clock),
-            CloudFormationProvider(store, clock, dispatcher),
             LogsProvider(store, clock),
             self.lambda_,
             self.apigateway,
             self.apigatewayv2,
+            # Last: on start it resumes interrupted stack operations, which call the others.
+            CloudFormationProvider(store, clock, dispatcher),
         ]
         # ---------------------------------------------------------------------------------------
 
