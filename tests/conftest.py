@@ -63,15 +63,15 @@ class Server:
 
     def start(self, timeout: float = 30.0) -> Server:
         self.log_path = self.data_dir.parent / f"server-{self.port}.log"
-        log = open(self.log_path, "ab")
         env = {**os.environ, **self.env}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "overcast", "up", "--port", str(self.port),
-             "--data-dir", str(self.data_dir), *self.extra_args],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )  # fmt: skip
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "overcast", "up", "--port", str(self.port),
+                 "--data-dir", str(self.data_dir), *self.extra_args],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

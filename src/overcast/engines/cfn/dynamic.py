@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from overcast.engines.cfn.errors import TemplateError
+from overcast.engines.cfn.walk import leaves
 
 _PATTERN = re.compile(r"\{\{resolve:(ssm|ssm-secure|secretsmanager):([^{}]+)\}\}")
 
@@ -52,20 +53,11 @@ def _parse(service: str, body: str, text: str) -> DynamicReference:
 def dynamic_references(value: Any) -> list[DynamicReference]:
     """Every dynamic reference in a resolved value, in order, each once."""
     found: dict[str, DynamicReference] = {}
-
-    def walk(v: Any) -> None:
+    for v in leaves(value):
         if isinstance(v, str):
             for m in _PATTERN.finditer(v):
                 if m.group(0) not in found:
                     found[m.group(0)] = _parse(m.group(1), m.group(2), m.group(0))
-        elif isinstance(v, list):
-            for x in v:
-                walk(x)
-        elif isinstance(v, dict):
-            for x in v.values():
-                walk(x)
-
-    walk(value)
     return list(found.values())
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from overcast.engines.cfn.intrinsics import Symbolic, contains_symbolic, symbolic_json
 from overcast.engines.cfn.model import Prepared, resource_properties, static_scope
 from overcast.engines.cfn.replacement import requires_replacement
+from overcast.engines.cfn.walk import leaves
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,50 +30,48 @@ class PropertyChange:
 
 
 @dataclass(frozen=True, slots=True)
-class Create:
+class _Step:
+    """What every action names: the resource it acts on and its type."""
+
     logical_id: str
     resource_type: str
 
 
 @dataclass(frozen=True, slots=True)
-class Update:
+class Create(_Step):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Update(_Step):
     """Update in place. `replacement` "Conditional": only known once the values it reads are
     resolved — the executor compares, and replaces if a replacing property really changed."""
 
-    logical_id: str
-    resource_type: str
     changes: tuple[PropertyChange, ...]
     replacement: str = "False"  # "False" | "Conditional"
 
 
 @dataclass(frozen=True, slots=True)
-class Replace:
+class Replace(_Step):
     """Create a new physical resource; the old one is deleted in cleanup (DeleteReplaced)."""
 
-    logical_id: str
-    resource_type: str
     changes: tuple[PropertyChange, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class NoOp:
-    logical_id: str
-    resource_type: str
+class NoOp(_Step):
+    pass
 
 
 @dataclass(frozen=True, slots=True)
-class Delete:
-    logical_id: str
-    resource_type: str
+class Delete(_Step):
     retain: bool = False
 
 
 @dataclass(frozen=True, slots=True)
-class DeleteReplaced:
+class DeleteReplaced(_Step):
     """Delete the physical resource a Replace superseded (kept if UpdateReplacePolicy Retain)."""
 
-    logical_id: str
-    resource_type: str
     retain: bool = False
 
 
@@ -149,23 +148,14 @@ def _changed_props(
 def _reads(value: Any) -> set[tuple[str, str | None]]:
     """The (resource, attribute) pairs a resolved value still waits for (attribute None = Ref)."""
     found: set[tuple[str, str | None]] = set()
-
-    def walk(v: Any) -> None:
+    for v in leaves(value):
         if isinstance(v, Symbolic):
             if v.expr and v.expr[0] == "Ref" and len(v.expr) == 2:
                 found.add((str(v.expr[1]), None))
             elif v.expr and v.expr[0] == "Fn::GetAtt" and len(v.expr) == 3:
                 found.add((str(v.expr[1]), str(v.expr[2])))
             else:
-                walk(list(v.expr))
-        elif isinstance(v, list | tuple):
-            for x in v:
-                walk(x)
-        elif isinstance(v, dict):
-            for x in v.values():
-                walk(x)
-
-    walk(value)
+                found |= _reads(list(v.expr))
     return found
 
 

@@ -5,5 +5,6 @@ by `parser` into small AST dataclasses (cached by text), checked against Express
 and Values by `validate`, and evaluated by `evaluate` (conditions, updates, projections) over items
 held as DynamoDB-JSON dicts. `keys` turns key values into memcmp-sortable bytes for the store.
 `legacy` rewrites the pre-expression parameters into the same AST; `partiql` parses statements.
+Both parsers build on `descent` (the token cursor and the OR/AND/NOT layers they share).
 No I/O, no clock: imports only `overcast.core`.
 """

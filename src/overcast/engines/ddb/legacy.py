@@ -125,25 +125,16 @@ def attribute_updates(spec: dict[str, Any]) -> Parsed:
         action = upd.get("Action", "PUT")
         path = Path((name,))
         value = upd.get("Value")
-        if action == "PUT":
+        if action == "DELETE" and value is None:
+            actions.append(UpdateAction("REMOVE", path))
+        elif action in ("PUT", "ADD", "DELETE"):
             if value is None:
                 raise DdbValidationError(
                     "One or more parameter values were invalid: Only DELETE action is allowed when "
                     "no attribute value is specified"
                 )
-            actions.append(UpdateAction("SET", path, _literal(value)))
-        elif action == "DELETE":
-            if value is None:
-                actions.append(UpdateAction("REMOVE", path))
-            else:
-                actions.append(UpdateAction("DELETE", path, _literal(value)))
-        elif action == "ADD":
-            if value is None:
-                raise DdbValidationError(
-                    "One or more parameter values were invalid: Only DELETE action is allowed when "
-                    "no attribute value is specified"
-                )
-            actions.append(UpdateAction("ADD", path, _literal(value)))
+            verb = "SET" if action == "PUT" else action
+            actions.append(UpdateAction(verb, path, _literal(value)))
     return Parsed("UpdateExpression", actions=tuple(actions))
 
 

@@ -6,24 +6,24 @@ tokenizer; results are cached by (kind, text), so a hot request pays only a dict
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, partial
+from typing import Any, TypeVar
 
 from overcast.engines.ddb.ast import (
-    And,
     Arith,
     Between,
     Call,
     Compare,
     In,
     Node,
-    Not,
-    Or,
     Parsed,
     Path,
     PathPart,
     UpdateAction,
     ValueRef,
 )
+from overcast.engines.ddb.descent import Descent
 from overcast.engines.ddb.errors import InvalidExpression
 from overcast.engines.ddb.reserved import is_reserved
 
@@ -82,7 +82,7 @@ def _near_text(text: str, start: int, end: int) -> str:
     return text[left + 1 if left >= 0 else 0 : right if right >= 0 else len(text)]
 
 
-class _Parser:
+class _Parser(Descent[_Tok]):
     def __init__(self, kind: str, text: str) -> None:
         self.kind = kind
         self.text = text
@@ -91,32 +91,13 @@ class _Parser:
         self.names: set[str] = set()
         self.values: set[str] = set()
 
-    # -- token helpers -----------------------------------------------------------------------
+    # -- errors ------------------------------------------------------------------------------
 
-    def peek(self, offset: int = 0) -> _Tok | None:
-        j = self.i + offset
-        return self.toks[j] if j < len(self.toks) else None
+    def end_error(self) -> InvalidExpression:
+        return self.error(None)
 
-    def peek_kw(self, *words: str) -> bool:
-        t = self.peek()
-        return t is not None and t.kind == "ident" and t.text.upper() in words
-
-    def peek_op(self, *ops: str) -> bool:
-        t = self.peek()
-        return t is not None and t.kind == "op" and t.text in ops
-
-    def take(self) -> _Tok:
-        t = self.peek()
-        if t is None:
-            raise self.error(None)
-        self.i += 1
-        return t
-
-    def expect_op(self, op: str) -> None:
-        t = self.peek()
-        if t is None or t.kind != "op" or t.text != op:
-            raise self.error(t)
-        self.i += 1
+    def op_error(self, op: str) -> InvalidExpression:
+        return self.error(self.peek())
 
     def error(self, tok: _Tok | None) -> InvalidExpression:
         if tok is None:
@@ -140,11 +121,9 @@ class _Parser:
     def path(self) -> Path:
         parts: list[PathPart] = [self.name_part()]
         while True:
-            if self.peek_op("."):
-                self.i += 1
+            if self.accept_op("."):
                 parts.append(self.name_part())
-            elif self.peek_op("["):
-                self.i += 1
+            elif self.accept_op("["):
                 t = self.take()
                 if t.kind != "num":
                     raise self.error(t)
@@ -198,10 +177,7 @@ class _Parser:
         self.expect_op("(")
         args: list[Node] = []
         if not self.peek_op(")"):
-            args.append(self.operand(functions))
-            while self.peek_op(","):
-                self.i += 1
-                args.append(self.operand(functions))
+            args = self.items(lambda: self.operand(functions))
         self.expect_op(")")
         want = functions[name]
         if len(args) != want:
@@ -227,32 +203,7 @@ class _Parser:
 
     # -- conditions ----------------------------------------------------------------------------
 
-    def condition(self) -> Node:
-        node = self.and_expr()
-        while self.peek_kw("OR"):
-            self.i += 1
-            node = Or(node, self.and_expr())
-        return node
-
-    def and_expr(self) -> Node:
-        node = self.not_expr()
-        while self.peek_kw("AND"):
-            self.i += 1
-            node = And(node, self.not_expr())
-        return node
-
-    def not_expr(self) -> Node:
-        if self.peek_kw("NOT"):
-            self.i += 1
-            return Not(self.not_expr())
-        return self.primary()
-
-    def primary(self) -> Node:
-        if self.peek_op("("):
-            self.i += 1
-            node = self.condition()
-            self.expect_op(")")
-            return node
+    def predicate(self) -> Node:
         t = self.peek()
         nxt = self.peek(1)
         if (t is not None and t.kind == "ident" and t.text in CONDITION_FUNCTIONS
@@ -277,10 +228,7 @@ class _Parser:
         if t.kind == "ident" and t.text.upper() == "IN":
             self.i += 1
             self.expect_op("(")
-            options = [self.operand({"size": 1})]
-            while self.peek_op(","):
-                self.i += 1
-                options.append(self.operand({"size": 1}))
+            options = self.items(lambda: self.operand({"size": 1}))
             self.expect_op(")")
             if len(options) > 100:
                 raise InvalidExpression(
@@ -309,11 +257,7 @@ class _Parser:
                     f'The "{word}" section can only be used once in an update expression;',
                 )
             seen.add(word)
-            while True:
-                actions.append(self.action(word))
-                if not self.peek_op(","):
-                    break
-                self.i += 1
+            actions += self.items(partial(self.action, word))
         return tuple(actions)
 
     def action(self, word: str) -> UpdateAction:
@@ -337,11 +281,7 @@ class _Parser:
         return left
 
     def projection(self) -> tuple[Path, ...]:
-        paths = [self.path()]
-        while self.peek_op(","):
-            self.i += 1
-            paths.append(self.path())
-        return tuple(paths)
+        return tuple(self.items(self.path))
 
 
 def _check_length(kind: str, text: str) -> None:
@@ -355,33 +295,34 @@ def _check_length(kind: str, text: str) -> None:
         )
 
 
+R = TypeVar("R")
+
+
+def _run(kind: str, text: str, rule: Callable[[_Parser], R]) -> tuple[R, dict[str, Any]]:
+    """Parse all of `text` by `rule`; also return the names and values it used."""
+    _check_length(kind, text)
+    p = _Parser(kind, text)
+    out = rule(p)
+    p.done()
+    return out, {"names": frozenset(p.names), "values": frozenset(p.values)}
+
+
 @lru_cache(maxsize=4096)
 def parse_condition(text: str, kind: str = "ConditionExpression") -> Parsed:
     """Parse a condition (also used for FilterExpression and KeyConditionExpression)."""
-    _check_length(kind, text)
-    p = _Parser(kind, text)
-    node = p.condition()
-    p.done()
-    return Parsed(kind, node=node, names=frozenset(p.names), values=frozenset(p.values))
+    node, used = _run(kind, text, _Parser.condition)
+    return Parsed(kind, node=node, **used)
 
 
 @lru_cache(maxsize=4096)
 def parse_update(text: str) -> Parsed:
     """Parse an UpdateExpression into its actions, in order."""
-    kind = "UpdateExpression"
-    _check_length(kind, text)
-    p = _Parser(kind, text)
-    actions = p.update()
-    p.done()
-    return Parsed(kind, actions=actions, names=frozenset(p.names), values=frozenset(p.values))
+    actions, used = _run("UpdateExpression", text, _Parser.update)
+    return Parsed("UpdateExpression", actions=actions, **used)
 
 
 @lru_cache(maxsize=4096)
 def parse_projection(text: str) -> Parsed:
     """Parse a ProjectionExpression into its paths."""
-    kind = "ProjectionExpression"
-    _check_length(kind, text)
-    p = _Parser(kind, text)
-    paths = p.projection()
-    p.done()
-    return Parsed(kind, paths=paths, names=frozenset(p.names), values=frozenset(p.values))
+    paths, used = _run("ProjectionExpression", text, _Parser.projection)
+    return Parsed("ProjectionExpression", paths=paths, **used)

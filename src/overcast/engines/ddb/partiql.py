@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from overcast.engines.ddb.ast import (
@@ -21,11 +22,11 @@ from overcast.engines.ddb.ast import (
     Literal,
     Node,
     Not,
-    Or,
     Path,
     PathPart,
     UpdateAction,
 )
+from overcast.engines.ddb.descent import Descent
 from overcast.engines.ddb.errors import DdbValidationError
 from overcast.engines.ddb.values import check_value, normalize_number
 
@@ -84,42 +85,26 @@ def syntax_error(detail: str = "") -> DdbValidationError:
 
 
 @dataclass
-class _P:
+class _P(Descent[_Tok]):
     toks: list[_Tok]
     params: list[Any]
     i: int = 0
     used: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def peek(self, off: int = 0) -> _Tok | None:
-        j = self.i + off
-        return self.toks[j] if j < len(self.toks) else None
+    WORD = "id"
 
-    def kw(self, *words: str) -> bool:
-        t = self.peek()
-        return t is not None and t.kind == "id" and t.text.upper() in words
+    def end_error(self) -> DdbValidationError:
+        return syntax_error("Unexpected end of statement")
 
-    def op(self, *ops: str) -> bool:
+    def op_error(self, op: str) -> DdbValidationError:
         t = self.peek()
-        return t is not None and t.kind == "op" and t.text in ops
-
-    def take(self) -> _Tok:
-        t = self.peek()
-        if t is None:
-            raise syntax_error("Unexpected end of statement")
-        self.i += 1
-        return t
+        return syntax_error(f"Expected '{op}' but found {t.text if t else 'end of statement'}")
 
     def expect_kw(self, word: str) -> None:
-        if not self.kw(word):
+        if not self.peek_kw(word):
             t = self.peek()
             raise syntax_error(f"Expected {word} but found {t.text if t else 'end of statement'}")
-        self.i += 1
-
-    def expect_op(self, op: str) -> None:
-        if not self.op(op):
-            t = self.peek()
-            raise syntax_error(f"Expected '{op}' but found {t.text if t else 'end of statement'}")
         self.i += 1
 
     # -- names and values -----------------------------------------------------------------
@@ -135,11 +120,9 @@ class _P:
     def path(self) -> Path:
         parts: list[PathPart] = [self.ident()]
         while True:
-            if self.op("."):
-                self.i += 1
+            if self.accept_op("."):
                 parts.append(self.ident())
-            elif self.op("["):
-                self.i += 1
+            elif self.accept_op("["):
                 t = self.take()
                 if t.kind == "num":
                     parts.append(int(t.text))
@@ -166,41 +149,32 @@ class _P:
             self.used += 1
             return v
         if t.kind == "op" and t.text == "{":
-            m: dict[str, Any] = {}
-            while not self.op("}"):
-                k = self.take()
-                if k.kind not in ("str", "qid"):
-                    raise syntax_error(f"Unexpected token {k.text}")
-                self.expect_op(":")
-                m[k.text[1:-1]] = self.value()
-                if not self.op(","):
-                    break
-                self.i += 1
-            self.expect_op("}")
-            return {"M": m}
+            return {"M": dict(self.enclosed("}", self.entry))}
         if t.kind == "op" and t.text == "[":
-            lst = []
-            while not self.op("]"):
-                lst.append(self.value())
-                if not self.op(","):
-                    break
-                self.i += 1
-            self.expect_op("]")
-            return {"L": lst}
+            return {"L": self.enclosed("]", self.value)}
         if t.kind == "op" and t.text == "<<":
-            members = []
-            while not self.op(">>"):
-                members.append(self.value())
-                if not self.op(","):
-                    break
-                self.i += 1
-            self.expect_op(">>")
-            return _to_set(members)
+            return _to_set(self.enclosed(">>", self.value))
         if t.kind == "id" and t.text.upper() in ("TRUE", "FALSE"):
             return {"BOOL": t.text.upper() == "TRUE"}
         if t.kind == "id" and t.text.upper() == "NULL":
             return {"NULL": True}
         raise syntax_error(f"Unexpected token {t.text}")
+
+    def action(self, word: str) -> UpdateAction:
+        """One `path = value` of a SET, or one path of a REMOVE."""
+        path = self.path()
+        if word == "SET":
+            self.expect_op("=")
+            return UpdateAction("SET", path, self.operand())
+        return UpdateAction("REMOVE", path)
+
+    def entry(self) -> tuple[str, dict[str, Any]]:
+        """One `'name': value` member of a tuple."""
+        k = self.take()
+        if k.kind not in ("str", "qid"):
+            raise syntax_error(f"Unexpected token {k.text}")
+        self.expect_op(":")
+        return k.text[1:-1], self.value()
 
     def operand(self) -> Node:
         t = self.peek()
@@ -213,7 +187,7 @@ class _P:
             node: Node = self.path()
         else:
             node = Literal(self.value())
-        if self.op("+", "-"):
+        if self.peek_op("+", "-"):
             op = self.take().text
             return Arith(op, node, self.operand())
         return node
@@ -221,79 +195,36 @@ class _P:
     def call(self) -> Node:
         name = self.take().text.lower()
         self.expect_op("(")
-        args = [self.operand()]
-        while self.op(","):
-            self.i += 1
-            args.append(self.operand())
+        args = self.items(self.operand)
         self.expect_op(")")
         if name == "exists":
             return Call("attribute_exists", tuple(args))
         if name == "missing":
             return Call("attribute_not_exists", tuple(args))
-        if name in ("list_append", "if_not_exists", "set_add", "set_delete"):
-            return Call(name, tuple(args))
         return Call(name, tuple(args))
 
-    # -- conditions -----------------------------------------------------------------------
-
-    def condition(self) -> Node:
-        node = self.conj()
-        while self.kw("OR"):
-            self.i += 1
-            node = Or(node, self.conj())
-        return node
-
-    def conj(self) -> Node:
-        node = self.neg()
-        while self.kw("AND"):
-            self.i += 1
-            node = And(node, self.neg())
-        return node
-
-    def neg(self) -> Node:
-        if self.kw("NOT"):
-            self.i += 1
-            return Not(self.neg())
-        return self.atom()
-
-    def atom(self) -> Node:
-        if self.op("("):
-            self.i += 1
-            node = self.condition()
-            self.expect_op(")")
-            return node
+    def predicate(self) -> Node:
         left = self.operand()
         if isinstance(left, Call) and left.name != "size":
             return left
-        if self.op("=", "<>", "!=", "<", "<=", ">", ">="):
+        if self.peek_op("=", "<>", "!=", "<", "<=", ">", ">="):
             op = self.take().text
             return Compare("<>" if op == "!=" else op, left, self.operand())
-        if self.kw("BETWEEN"):
-            self.i += 1
+        if self.accept_kw("BETWEEN"):
             low = self.operand()
             self.expect_kw("AND")
             return Between(left, low, self.operand())
-        if self.kw("IN"):
-            self.i += 1
-            close = "]" if self.op("[") else ")"
+        if self.accept_kw("IN"):
+            close = "]" if self.peek_op("[") else ")"
             self.take()
-            options = [self.operand()]
-            while self.op(","):
-                self.i += 1
-                options.append(self.operand())
+            options = self.items(self.operand)
             self.expect_op(close)
             return In(left, tuple(options))
-        if self.kw("IS"):
-            self.i += 1
-            negate = False
-            if self.kw("NOT"):
-                self.i += 1
-                negate = True
-            if self.kw("MISSING"):
-                self.i += 1
+        if self.accept_kw("IS"):
+            negate = self.accept_kw("NOT")
+            if self.accept_kw("MISSING"):
                 return Call("attribute_exists" if negate else "attribute_not_exists", (left,))
-            if self.kw("NULL"):
-                self.i += 1
+            if self.accept_kw("NULL"):
                 is_null: Node = Call("attribute_type", (left, Literal({"S": "NULL"})))
                 return Not(is_null) if negate else is_null
             raise syntax_error("Expected MISSING or NULL")
@@ -334,29 +265,20 @@ def _tokenize(text: str) -> list[_Tok]:
 def parse_statement(text: str, params: list[Any] | None = None) -> Statement:
     """Parse one PartiQL statement with its parameters."""
     p = _P(_tokenize(text), list(params or []))
-    if p.kw("SELECT"):
-        p.i += 1
+    if p.accept_kw("SELECT"):
         paths: list[tuple[PathPart, ...]] | None = None
-        if p.op("*"):
-            p.i += 1
-        else:
-            paths = [p.path().parts]
-            while p.op(","):
-                p.i += 1
-                paths.append(p.path().parts)
+        if not p.accept_op("*"):
+            paths = [path.parts for path in p.items(p.path)]
         p.expect_kw("FROM")
         table = p.ident()
         index = None
-        if p.op("."):
-            p.i += 1
+        if p.accept_op("."):
             index = p.ident()
         where = None
-        if p.kw("WHERE"):
-            p.i += 1
+        if p.accept_kw("WHERE"):
             where = p.condition()
         stmt: Statement = Select(table, index, paths, where)
-    elif p.kw("INSERT"):
-        p.i += 1
+    elif p.accept_kw("INSERT"):
         p.expect_kw("INTO")
         table = p.ident()
         p.expect_kw("VALUE")
@@ -364,33 +286,17 @@ def parse_statement(text: str, params: list[Any] | None = None) -> Statement:
         if "M" not in item:
             raise syntax_error("INSERT VALUE must be a tuple")
         stmt = Insert(table, item["M"])
-    elif p.kw("UPDATE"):
-        p.i += 1
+    elif p.accept_kw("UPDATE"):
         table = p.ident()
         actions: list[UpdateAction] = []
-        while p.kw("SET", "REMOVE"):
-            word = p.take().text.upper()
-            path = p.path()
-            if word == "SET":
-                p.expect_op("=")
-                actions.append(UpdateAction("SET", path, p.operand()))
-            else:
-                actions.append(UpdateAction("REMOVE", path))
-            while p.op(","):
-                p.i += 1
-                path = p.path()
-                if word == "SET":
-                    p.expect_op("=")
-                    actions.append(UpdateAction("SET", path, p.operand()))
-                else:
-                    actions.append(UpdateAction("REMOVE", path))
+        while p.peek_kw("SET", "REMOVE"):
+            actions += p.items(partial(p.action, p.take().text.upper()))
         if not actions:
             raise syntax_error("Expected SET or REMOVE")
         p.expect_kw("WHERE")
         where = p.condition()
         stmt = Update(table, actions, where, _returning(p))
-    elif p.kw("DELETE"):
-        p.i += 1
+    elif p.accept_kw("DELETE"):
         p.expect_kw("FROM")
         table = p.ident()
         p.expect_kw("WHERE")
@@ -407,11 +313,11 @@ def parse_statement(text: str, params: list[Any] | None = None) -> Statement:
 
 
 def _returning(p: _P) -> str | None:
-    if not p.kw("RETURNING"):
+    if not p.peek_kw("RETURNING"):
         return None
     p.i += 1
     words = []
-    while p.peek() is not None and not p.op("*"):
+    while p.peek() is not None and not p.peek_op("*"):
         words.append(p.take().text.upper())
     p.expect_op("*")
     return "_".join(words)  # ALL_OLD, ALL_NEW, MODIFIED_OLD, MODIFIED_NEW

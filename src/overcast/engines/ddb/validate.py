@@ -50,20 +50,17 @@ def check_scope(
     used_names: set[str] = set()
     used_values: set[str] = set()
     for p in parsed:
-        for n in p.names:
-            if n not in names:
-                raise InvalidExpression(
-                    p.kind,
-                    "An expression attribute name used in the document path is not defined; "
-                    f"attribute name: {n}",
-                )
-        for v in p.values:
-            if v not in values:
-                raise InvalidExpression(
-                    p.kind,
-                    "An expression attribute value used in expression is not defined; "
-                    f"attribute value: {v}",
-                )
+        for used, defined, noun, where in (
+            (p.names, names, "name", "used in the document path"),
+            (p.values, values, "value", "used in expression"),
+        ):
+            for n in used:
+                if n not in defined:
+                    raise InvalidExpression(
+                        p.kind,
+                        f"An expression attribute {noun} {where} is not defined; "
+                        f"attribute {noun}: {n}",
+                    )
         used_names |= p.names
         used_values |= p.values
     unused = [n for n in names if n not in used_names]

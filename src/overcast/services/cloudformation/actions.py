@@ -34,8 +34,9 @@ from overcast.services.cloudformation.resources.base import (
     ResourceContext,
     ResourceError,
     ResourceHandler,
+    Result,
 )
-from overcast.services.cloudformation.templates import prepared_from, read_dynamic
+from overcast.services.cloudformation.templates import prepared_of, read_dynamic
 
 log = logging.getLogger("overcast.cloudformation")
 
@@ -85,14 +86,7 @@ class ResourceActions:
         )
 
     def prepared(self, stack: Stack) -> Prepared:
-        return prepared_from(
-            stack.processed,
-            stack.parameters,
-            region=stack.region,
-            account_id=stack.account_id,
-            stack_name=stack.name,
-            stack_id=stack.stack_id,
-        )
+        return prepared_of(stack)
 
     def _event(
         self,
@@ -240,6 +234,28 @@ class ResourceActions:
         elif isinstance(action, DeleteReplaced):
             await self._delete_replaced(stack, action.logical_id, action.retain)
 
+    async def _update_in_place(
+        self, stack: Stack, row: StackResource, rtype: str, new_props: dict[str, Any]
+    ) -> Result:
+        """Run the handler's update from the row's properties to `new_props`."""
+        handler = self._handler(rtype)
+        assert row.physical_id is not None
+        return await handler.update(
+            self._rc(stack, row.logical_id),
+            row.physical_id,
+            row.properties,
+            new_props,
+            row.attributes,
+        )
+
+    def _update_failed(
+        self, stack: Stack, row: StackResource, rtype: str, reason: str, **changes: Any
+    ) -> ActionFailed:
+        """Record a failed update (row and event); the error to raise."""
+        self._put(row, status="UPDATE_FAILED", reason=reason, **changes)
+        self._event(stack, row.logical_id, row.physical_id, rtype, "UPDATE_FAILED", reason)
+        return ActionFailed(row.logical_id, reason)
+
     def _handler(self, rtype: str) -> ResourceHandler:
         handler = self.handlers.get(rtype)
         if handler is None:
@@ -271,7 +287,7 @@ class ResourceActions:
             row = self._put(row, properties=props)
             result = await handler.create(self._rc(stack, logical_id), props)
         except Exception as exc:
-            reason = str(exc) if isinstance(exc, _Unsupported) else failure_reason(exc)
+            reason = _reason(exc)
             self._put(row, status="CREATE_FAILED", reason=reason)
             self._event(stack, logical_id, None, rtype, "CREATE_FAILED", reason)
             raise ActionFailed(logical_id, reason) from None
@@ -303,10 +319,7 @@ class ResourceActions:
         try:
             new_props = await self._resolve(stack, prepared, action.logical_id, imported)
         except (TemplateError, ResourceError) as exc:
-            reason = failure_reason(exc)
-            self._put(row, status="UPDATE_FAILED", reason=reason)
-            self._event(stack, row.logical_id, row.physical_id, rtype, "UPDATE_FAILED", reason)
-            raise ActionFailed(row.logical_id, reason) from None
+            raise self._update_failed(stack, row, rtype, failure_reason(exc)) from None
         replace = isinstance(action, Replace)
         if not replace:
             changed = {
@@ -338,10 +351,7 @@ class ResourceActions:
                 handler = self._handler(rtype)
                 result = await handler.create(self._rc(stack, row.logical_id), new_props)
             except Exception as exc:
-                reason = str(exc) if isinstance(exc, _Unsupported) else failure_reason(exc)
-                self._put(row, status="UPDATE_FAILED", reason=reason, undo=undo)
-                self._event(stack, row.logical_id, row.physical_id, rtype, "UPDATE_FAILED", reason)
-                raise ActionFailed(row.logical_id, reason) from None
+                raise self._update_failed(stack, row, rtype, _reason(exc), undo=undo) from None
             self._event(
                 stack,
                 row.logical_id,
@@ -355,20 +365,9 @@ class ResourceActions:
             self._put(row, status="UPDATE_IN_PROGRESS", reason=None, undo=undo)
             self._event(stack, row.logical_id, row.physical_id, rtype, "UPDATE_IN_PROGRESS")
             try:
-                handler = self._handler(rtype)
-                assert row.physical_id is not None
-                result = await handler.update(
-                    self._rc(stack, row.logical_id),
-                    row.physical_id,
-                    row.properties,
-                    new_props,
-                    row.attributes,
-                )
+                result = await self._update_in_place(stack, row, rtype, new_props)
             except Exception as exc:
-                reason = str(exc) if isinstance(exc, _Unsupported) else failure_reason(exc)
-                self._put(row, status="UPDATE_FAILED", reason=reason, undo=undo)
-                self._event(stack, row.logical_id, row.physical_id, rtype, "UPDATE_FAILED", reason)
-                raise ActionFailed(row.logical_id, reason) from None
+                raise self._update_failed(stack, row, rtype, _reason(exc), undo=undo) from None
         self._put(
             row,
             status="UPDATE_COMPLETE",
@@ -474,6 +473,11 @@ def local_urls(value: str, endpoint: str) -> str:
         return f"{endpoint}/_aws/execute-api/{m.group(1)}{m.group(2) or '/'}"
 
     return _EXECUTE_API.sub(repl, value)
+
+
+def _reason(exc: Exception) -> str:
+    """An event's status reason for a handler's failure."""
+    return str(exc) if isinstance(exc, _Unsupported) else failure_reason(exc)
 
 
 class _Unsupported(Exception):

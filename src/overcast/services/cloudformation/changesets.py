@@ -11,7 +11,12 @@ from typing import Any
 
 from overcast.core.context import RequestContext
 from overcast.engines.cfn.plan import describe_changes, plan_create
-from overcast.services.cloudformation.common import SETTLE_SECONDS, Candidate, ProviderBase
+from overcast.services.cloudformation.common import (
+    SETTLE_SECONDS,
+    Candidate,
+    ProviderBase,
+    check_updatable,
+)
 from overcast.services.cloudformation.errors import (
     AlreadyExistsException,
     CfnValidationError,
@@ -21,7 +26,7 @@ from overcast.services.cloudformation.records import ChangeSet, Stack
 from overcast.services.cloudformation.shapes import change_set_summary, stack_shape, ts
 from overcast.services.cloudformation.templates import (
     TransformFailed,
-    prepared_from,
+    prepared_of,
     template_record,
 )
 
@@ -30,6 +35,7 @@ NO_CHANGES = (
     "a change set."
 )
 _CREATABLE = {"REVIEW_IN_PROGRESS"}
+_UPDATABLE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"}
 
 
 class ChangeSetOperations(ProviderBase):
@@ -50,15 +56,8 @@ class ChangeSetOperations(ProviderBase):
                 )
         elif stack is None:
             raise CfnValidationError(f"Stack [{name}] does not exist")
-        elif stack.status not in (
-            "CREATE_COMPLETE",
-            "UPDATE_COMPLETE",
-            "UPDATE_ROLLBACK_COMPLETE",
-            "IMPORT_COMPLETE",
-        ):
-            raise CfnValidationError(
-                f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated."
-            )
+        else:
+            check_updatable(stack, _UPDATABLE)
         if stack is not None and any(
             c.name == cs_name for c in self.records.change_sets(stack.stack_id)
         ):
@@ -75,25 +74,18 @@ class ChangeSetOperations(ProviderBase):
         if candidate is not None:
             self._check_capabilities(candidate, params, False)
         if stack is None:
-            stack = Stack(
-                stack_id=stack_id,
-                account_id=ctx.account_id,
-                region=ctx.region,
-                name=name,
-                status="REVIEW_IN_PROGRESS",
-                reason="User Initiated",
+            stack = self._open_stack(
+                ctx,
+                stack_id,
+                name,
+                "REVIEW_IN_PROGRESS",
+                params.get("Tags"),
                 description=None,
                 template_body="{}",
                 processed={},
                 parameters=[],
-                outputs=[],
-                tags=params.get("Tags") or [],
                 capabilities=[],
-                created=self.clock.now(),
-                endpoint=ctx.endpoint,
             )
-            self.records.put_stack(stack)
-            self._first_event(stack, "REVIEW_IN_PROGRESS", "User Initiated")
         if candidate is not None:
             if kind == "CREATE":
                 changes = describe_changes(plan_create(candidate.prepared))
@@ -193,14 +185,7 @@ class ChangeSetOperations(ProviderBase):
                 f"[{cs.status}]"
             )
         template = template_record(cs.processed)
-        prepared = prepared_from(
-            cs.processed,
-            cs.parameters,
-            region=stack.region,
-            account_id=stack.account_id,
-            stack_name=stack.name,
-            stack_id=stack.stack_id,
-        )
+        prepared = prepared_of(stack, cs.processed, cs.parameters)
         candidate = Candidate(cs.template_body, cs.processed, template, cs.parameters, prepared)
         for other in self.records.change_sets(stack.stack_id):
             if other.change_set_id != cs.change_set_id:
@@ -230,15 +215,7 @@ class ChangeSetOperations(ProviderBase):
             self._first_event(stack, "CREATE_IN_PROGRESS", "User Initiated")
             self.executor.launch(stack, "CREATE", {"change_set_id": cs.change_set_id})
         else:
-            if stack.status not in (
-                "CREATE_COMPLETE",
-                "UPDATE_COMPLETE",
-                "UPDATE_ROLLBACK_COMPLETE",
-                "IMPORT_COMPLETE",
-            ):
-                raise CfnValidationError(
-                    f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated."
-                )
+            check_updatable(stack, _UPDATABLE)
             self._begin_update(
                 stack,
                 candidate,

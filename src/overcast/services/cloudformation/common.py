@@ -4,6 +4,7 @@ and turning a request's template into a checked candidate."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from overcast.services.cloudformation.templates import (
     parameters_list,
     parse,
     prepared_from,
+    prepared_of,
     process,
     read_ssm_parameters,
     template_record,
@@ -51,6 +53,14 @@ class Candidate:
 # stack is already complete at the first poll. The operation itself runs in the background and
 # goes on after this budget.
 SETTLE_SECONDS = 10.0
+
+
+def check_updatable(stack: Stack, statuses: Collection[str]) -> None:
+    """Refuse to update a stack whose status is not one of `statuses`."""
+    if stack.status not in statuses:
+        raise CfnValidationError(
+            f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated."
+        )
 
 
 class ProviderBase:
@@ -143,14 +153,7 @@ class ProviderBase:
             )
 
     def _update_plan(self, stack: Stack, candidate: Candidate) -> Plan:
-        old = prepared_from(
-            stack.processed,
-            stack.parameters,
-            region=stack.region,
-            account_id=stack.account_id,
-            stack_name=stack.name,
-            stack_id=stack.stack_id,
-        )
+        old = prepared_of(stack)
         existing = {
             r.logical_id: r.type
             for r in self.records.resources(stack.stack_id)
@@ -161,6 +164,27 @@ class ProviderBase:
             return plan_update(old, candidate.prepared, existing, exports)
         except TemplateError as exc:
             raise CfnValidationError(exc.message) from None
+
+    def _open_stack(
+        self, ctx: RequestContext, stack_id: str, name: str, status: str, tags: Any, **rest: Any
+    ) -> Stack:
+        """Record a new stack (user initiated) and its first event."""
+        stack = Stack(
+            stack_id=stack_id,
+            account_id=ctx.account_id,
+            region=ctx.region,
+            name=name,
+            status=status,
+            reason="User Initiated",
+            outputs=[],
+            tags=tags or [],
+            created=self.clock.now(),
+            endpoint=ctx.endpoint,
+            **rest,
+        )
+        self.records.put_stack(stack)
+        self._first_event(stack, status, "User Initiated")
+        return stack
 
     def _first_event(self, stack: Stack, status: str, reason: str | None) -> None:
         self.executor._event(stack, stack.name, stack.stack_id, STACK_TYPE, status, reason)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from overcast.core.context import RequestContext
@@ -28,10 +29,17 @@ from overcast.services.cloudformation.templates import (
 )
 
 
-def _page(items: list[Any], token: str | None, size: int) -> tuple[list[Any], str | None]:
+def _page(
+    items: list[Any], params: dict[str, Any], member: str, shape: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """One page of 100 `items` (shaped) under `member`, with the token of the next page."""
+    token = params.get("NextToken")
     start = int(token) if token and token.isdigit() else 0
-    end = start + size
-    return items[start:end], (str(end) if end < len(items) else None)
+    end = start + 100
+    out: dict[str, Any] = {member: [shape(x) for x in items[start:end]]}
+    if end < len(items):
+        out["NextToken"] = str(end)
+    return out
 
 
 class DescribeOperations(ProviderBase):
@@ -44,11 +52,7 @@ class DescribeOperations(ProviderBase):
             for s in self.records.list_stacks(ctx.account_id, ctx.region)
             if s.status != TERMINAL_DELETED
         ]
-        page, token = _page(stacks, params.get("NextToken"), 100)
-        out: dict[str, Any] = {"Stacks": [stack_shape(s) for s in page]}
-        if token:
-            out["NextToken"] = token
-        return out
+        return _page(stacks, params, "Stacks", stack_shape)
 
     def list_stacks(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         wanted = set(params.get("StackStatusFilter") or [])
@@ -57,20 +61,12 @@ class DescribeOperations(ProviderBase):
             for s in self.records.list_stacks(ctx.account_id, ctx.region)
             if not wanted or s.status in wanted
         ]
-        page, token = _page(stacks, params.get("NextToken"), 100)
-        out: dict[str, Any] = {"StackSummaries": [summary_shape(s) for s in page]}
-        if token:
-            out["NextToken"] = token
-        return out
+        return _page(stacks, params, "StackSummaries", summary_shape)
 
     def describe_stack_events(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         stack = self._stack(ctx, params.get("StackName"))
         events = self.records.events(stack.stack_id)
-        page, token = _page(events, params.get("NextToken"), 100)
-        out: dict[str, Any] = {"StackEvents": [event_shape(stack, e) for e in page]}
-        if token:
-            out["NextToken"] = token
-        return out
+        return _page(events, params, "StackEvents", lambda e: event_shape(stack, e))
 
     def describe_stack_resource(
         self, ctx: RequestContext, params: dict[str, Any]
@@ -105,13 +101,9 @@ class DescribeOperations(ProviderBase):
     def list_stack_resources(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         stack = self._stack(ctx, params["StackName"])
         rows = self.records.resources(stack.stack_id)
-        page, token = _page(rows, params.get("NextToken"), 100)
-        out: dict[str, Any] = {
-            "StackResourceSummaries": [resource_shape(stack, r, "summary") for r in page]
-        }
-        if token:
-            out["NextToken"] = token
-        return out
+        return _page(
+            rows, params, "StackResourceSummaries", lambda r: resource_shape(stack, r, "summary")
+        )
 
     def get_template(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         stack = self._stack(ctx, params["StackName"])
@@ -180,16 +172,12 @@ class DescribeOperations(ProviderBase):
 
     def list_exports(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         exports = sorted(self.records.exports(ctx.account_id, ctx.region).items())
-        page, token = _page(exports, params.get("NextToken"), 100)
-        out: dict[str, Any] = {
-            "Exports": [
-                {"ExportingStackId": owner, "Name": name, "Value": value}
-                for name, (value, owner) in page
-            ]
-        }
-        if token:
-            out["NextToken"] = token
-        return out
+        return _page(
+            exports,
+            params,
+            "Exports",
+            lambda e: {"ExportingStackId": e[1][1], "Name": e[0], "Value": e[1][0]},
+        )
 
     def list_imports(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name = params["ExportName"]

@@ -9,25 +9,20 @@ class CfnValidationError(ServiceError):
     code = "ValidationError"
 
 
-class AlreadyExistsException(ServiceError):
-    code = "AlreadyExistsException"
+def _error(name: str, code: str, status: int = 400) -> type[ServiceError]:
+    """A ServiceError class for one of CloudFormation's error codes."""
+    return type(name, (ServiceError,), {"code": code, "status": status, "__module__": __name__})
 
 
-class ChangeSetNotFoundException(ServiceError):
-    code = "ChangeSetNotFound"
-    status = 404
-
-
-class InvalidChangeSetStatusException(ServiceError):
-    code = "InvalidChangeSetStatus"
-
-
-class InsufficientCapabilitiesException(ServiceError):
-    code = "InsufficientCapabilitiesException"
-
-
-class TokenAlreadyExistsException(ServiceError):
-    code = "TokenAlreadyExistsException"
+AlreadyExistsException = _error("AlreadyExistsException", "AlreadyExistsException")
+ChangeSetNotFoundException = _error("ChangeSetNotFoundException", "ChangeSetNotFound", 404)
+InvalidChangeSetStatusException = _error(
+    "InvalidChangeSetStatusException", "InvalidChangeSetStatus"
+)
+InsufficientCapabilitiesException = _error(
+    "InsufficientCapabilitiesException", "InsufficientCapabilitiesException"
+)
+TokenAlreadyExistsException = _error("TokenAlreadyExistsException", "TokenAlreadyExistsException")
 
 
 def stack_not_found(name: str) -> CfnValidationError:

@@ -39,7 +39,7 @@ from overcast.services.cloudformation.resources.base import (
     ResourceHandler,
     Result,
 )
-from overcast.services.cloudformation.templates import prepared_from
+from overcast.services.cloudformation.templates import prepared_of
 
 log = logging.getLogger("overcast.cloudformation")
 
@@ -213,14 +213,7 @@ class Executor(ResourceActions):
         imported: set[str] = set()
         if op.get("stage") != "cleanup":
             assert stack.previous is not None
-            old = prepared_from(
-                stack.previous["processed"],
-                stack.previous["parameters"],
-                region=stack.region,
-                account_id=stack.account_id,
-                stack_name=stack.name,
-                stack_id=stack.stack_id,
-            )
+            old = prepared_of(stack, stack.previous["processed"], stack.previous["parameters"])
             existing = {
                 r.logical_id: r.type
                 for r in self.records.resources(stack_id)
@@ -345,20 +338,9 @@ class Executor(ResourceActions):
         self._put(row, status="UPDATE_IN_PROGRESS", reason=None)
         self._event(stack, row.logical_id, row.physical_id, row.type, "UPDATE_IN_PROGRESS")
         try:
-            handler = self._handler(row.type)
-            assert row.physical_id is not None
-            await handler.update(
-                self._rc(stack, row.logical_id),
-                row.physical_id,
-                row.properties,
-                old_props,
-                row.attributes,
-            )
+            await self._update_in_place(stack, row, row.type, old_props)
         except Exception as exc:
-            reason = failure_reason(exc)
-            self._put(row, status="UPDATE_FAILED", reason=reason)
-            self._event(stack, row.logical_id, row.physical_id, row.type, "UPDATE_FAILED", reason)
-            raise ActionFailed(row.logical_id, reason) from None
+            raise self._update_failed(stack, row, row.type, failure_reason(exc)) from None
         self._put(
             row,
             status="UPDATE_COMPLETE",

@@ -11,14 +11,18 @@ from overcast.core.clock import Clock
 from overcast.core.context import RequestContext
 from overcast.dispatch import Dispatcher
 from overcast.services.cloudformation.changesets import ChangeSetOperations
-from overcast.services.cloudformation.common import SETTLE_SECONDS, ProviderBase
+from overcast.services.cloudformation.common import (
+    SETTLE_SECONDS,
+    ProviderBase,
+    check_updatable,
+)
 from overcast.services.cloudformation.describe import DescribeOperations
 from overcast.services.cloudformation.errors import (
     AlreadyExistsException,
     CfnValidationError,
 )
 from overcast.services.cloudformation.executor import Executor
-from overcast.services.cloudformation.records import MIGRATIONS, Stack, StackStore
+from overcast.services.cloudformation.records import MIGRATIONS, StackStore
 from overcast.services.cloudformation.resources import all_handlers
 from overcast.services.cloudformation.templates import (
     TransformFailed,
@@ -74,37 +78,27 @@ class CloudFormationProvider(DescribeOperations, ChangeSetOperations, ProviderBa
             raise CfnValidationError(exc.reason) from None
         self._check_capabilities(candidate, params, bool(parse(candidate.body).get("Transform")))
         on_failure = params.get("OnFailure", "ROLLBACK")
-        stack = Stack(
-            stack_id=stack_id,
-            account_id=ctx.account_id,
-            region=ctx.region,
-            name=name,
-            status="CREATE_IN_PROGRESS",
-            reason="User Initiated",
+        stack = self._open_stack(
+            ctx,
+            stack_id,
+            name,
+            "CREATE_IN_PROGRESS",
+            params.get("Tags"),
             description=candidate.template.description,
             template_body=candidate.body,
             processed=candidate.processed,
             parameters=candidate.parameters,
-            outputs=[],
-            tags=params.get("Tags") or [],
             capabilities=params.get("Capabilities") or [],
-            created=self.clock.now(),
             disable_rollback=bool(params.get("DisableRollback")) or on_failure == "DO_NOTHING",
             termination_protection=bool(params.get("EnableTerminationProtection")),
-            endpoint=ctx.endpoint,
         )
-        self.records.put_stack(stack)
-        self._first_event(stack, "CREATE_IN_PROGRESS", "User Initiated")
         self.executor.launch(stack, "CREATE", {"on_failure": on_failure})
         await self.executor.settle(stack_id, SETTLE_SECONDS)
         return {"StackId": stack_id}
 
     async def update_stack(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         stack = self._stack(ctx, params["StackName"])
-        if stack.status not in UPDATABLE:
-            raise CfnValidationError(
-                f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated."
-            )
+        check_updatable(stack, UPDATABLE)
         try:
             candidate = await self._candidate(
                 ctx, params, stack_name=stack.name, stack_id=stack.stack_id, existing=stack

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, TypeVar
 
 from overcast.store import Database, Migration
 
@@ -110,6 +110,7 @@ MIGRATIONS = [
 ]
 
 TERMINAL_DELETED = "DELETE_COMPLETE"
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,68 +196,68 @@ def _j(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
+# Which fields each table keeps as JSON text and as 0/1; every other field is stored as is.
+# A record's fields are its table's columns, in order.
+_JSON: dict[type, frozenset[str]] = {
+    Stack: frozenset(
+        ("processed", "parameters", "outputs", "tags", "capabilities", "operation", "previous")
+    ),
+    StackResource: frozenset(("properties", "attributes", "undo")),
+    StackEvent: frozenset(),
+    ChangeSet: frozenset(("processed", "parameters", "tags", "capabilities", "changes")),
+}
+_BOOLS: dict[type, frozenset[str]] = {
+    Stack: frozenset(("disable_rollback", "termination_protection")),
+}
+
+
+def _row_of(record: Any, skip: tuple[str, ...] = ()) -> tuple[list[str], tuple[Any, ...]]:
+    """A record as (columns, values) for an INSERT."""
+    as_json = _JSON[type(record)]
+    names, values = [], []
+    for f in fields(record):
+        if f.name in skip:
+            continue
+        value = getattr(record, f.name)
+        if f.name in as_json and value is not None:
+            value = _j(value)
+        elif isinstance(value, bool):
+            value = int(value)
+        names.append(f.name)
+        values.append(value)
+    return names, tuple(values)
+
+
+def _insert(tx: sqlite3.Connection, verb: str, table: str, record: Any, *skip: str) -> None:
+    names, values = _row_of(record, skip)
+    marks = ",".join("?" * len(names))
+    tx.execute(f"{verb} INTO {table} ({', '.join(names)}) VALUES ({marks})", values)
+
+
+def _record(cls: type[_R], row: sqlite3.Row) -> _R:
+    """A record from its table's row."""
+    as_json, bools = _JSON[cls], _BOOLS.get(cls, frozenset())
+    values: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        value = row[f.name]
+        if f.name in as_json:
+            value = json.loads(value) if value else None
+        elif f.name in bools:
+            value = bool(value)
+        values[f.name] = value
+    return cls(**values)
+
+
 def _stack(row: sqlite3.Row) -> Stack:
-    return Stack(
-        stack_id=row["stack_id"],
-        account_id=row["account_id"],
-        region=row["region"],
-        name=row["name"],
-        status=row["status"],
-        reason=row["reason"],
-        description=row["description"],
-        template_body=row["template_body"],
-        processed=json.loads(row["processed"]),
-        parameters=json.loads(row["parameters"]),
-        outputs=json.loads(row["outputs"]),
-        tags=json.loads(row["tags"]),
-        capabilities=json.loads(row["capabilities"]),
-        created=row["created"],
-        updated=row["updated"],
-        deleted=row["deleted"],
-        disable_rollback=bool(row["disable_rollback"]),
-        termination_protection=bool(row["termination_protection"]),
-        endpoint=row["endpoint"],
-        operation=json.loads(row["operation"]) if row["operation"] else None,
-        previous=json.loads(row["previous"]) if row["previous"] else None,
-    )
+    return _record(Stack, row)
 
 
 def _resource(row: sqlite3.Row) -> StackResource:
-    return StackResource(
-        stack_id=row["stack_id"],
-        logical_id=row["logical_id"],
-        type=row["type"],
-        physical_id=row["physical_id"],
-        status=row["status"],
-        reason=row["reason"],
-        properties=json.loads(row["properties"]),
-        attributes=json.loads(row["attributes"]),
-        ref=row["ref"],
-        updated=row["updated"],
-        undo=json.loads(row["undo"]) if row["undo"] else None,
-    )
+    return _record(StackResource, row)
 
 
 def _change_set(row: sqlite3.Row) -> ChangeSet:
-    return ChangeSet(
-        change_set_id=row["change_set_id"],
-        account_id=row["account_id"],
-        region=row["region"],
-        stack_id=row["stack_id"],
-        name=row["name"],
-        type=row["type"],
-        status=row["status"],
-        execution_status=row["execution_status"],
-        reason=row["reason"],
-        description=row["description"],
-        created=row["created"],
-        template_body=row["template_body"],
-        processed=json.loads(row["processed"]),
-        parameters=json.loads(row["parameters"]),
-        tags=json.loads(row["tags"]),
-        capabilities=json.loads(row["capabilities"]),
-        changes=json.loads(row["changes"]),
-    )
+    return _record(ChangeSet, row)
 
 
 class StackStore:
@@ -269,32 +270,7 @@ class StackStore:
 
     def put_stack(self, s: Stack) -> None:
         with self.db.transaction() as tx:
-            tx.execute(
-                "INSERT OR REPLACE INTO stacks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    s.stack_id,
-                    s.account_id,
-                    s.region,
-                    s.name,
-                    s.status,
-                    s.reason,
-                    s.description,
-                    s.template_body,
-                    _j(s.processed),
-                    _j(s.parameters),
-                    _j(s.outputs),
-                    _j(s.tags),
-                    _j(s.capabilities),
-                    s.created,
-                    s.updated,
-                    s.deleted,
-                    int(s.disable_rollback),
-                    int(s.termination_protection),
-                    s.endpoint,
-                    _j(s.operation) if s.operation is not None else None,
-                    _j(s.previous) if s.previous is not None else None,
-                ),
-            )
+            _insert(tx, "INSERT OR REPLACE", "stacks", s)
 
     def update_stack(self, stack: Stack, **changes: Any) -> Stack:
         """Write a changed copy of a stack and return it."""
@@ -342,22 +318,7 @@ class StackStore:
 
     def put_resource(self, r: StackResource) -> None:
         with self.db.transaction() as tx:
-            tx.execute(
-                "INSERT OR REPLACE INTO stack_resources VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    r.stack_id,
-                    r.logical_id,
-                    r.type,
-                    r.physical_id,
-                    r.status,
-                    r.reason,
-                    _j(r.properties),
-                    _j(r.attributes),
-                    r.ref,
-                    r.updated,
-                    _j(r.undo) if r.undo is not None else None,
-                ),
-            )
+            _insert(tx, "INSERT OR REPLACE", "stack_resources", r)
 
     def delete_resource(self, stack_id: str, logical_id: str) -> None:
         with self.db.transaction() as tx:
@@ -386,69 +347,20 @@ class StackStore:
 
     def add_event(self, e: StackEvent) -> None:
         with self.db.transaction() as tx:
-            tx.execute(
-                "INSERT INTO stack_events (stack_id, event_id, logical_id, physical_id, type, "
-                "status, reason, ts, properties) VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    e.stack_id,
-                    e.event_id,
-                    e.logical_id,
-                    e.physical_id,
-                    e.type,
-                    e.status,
-                    e.reason,
-                    e.ts,
-                    e.properties,
-                ),
-            )
+            _insert(tx, "INSERT", "stack_events", e, "seq")
 
     def events(self, stack_id: str) -> list[StackEvent]:
         """Newest first, as DescribeStackEvents returns them."""
         rows = self.db.query(
             "SELECT * FROM stack_events WHERE stack_id = ? ORDER BY seq DESC", (stack_id,)
         )
-        return [
-            StackEvent(
-                r["seq"],
-                r["stack_id"],
-                r["event_id"],
-                r["logical_id"],
-                r["physical_id"],
-                r["type"],
-                r["status"],
-                r["reason"],
-                r["ts"],
-                r["properties"],
-            )
-            for r in rows
-        ]
+        return [_record(StackEvent, r) for r in rows]
 
     # -- change sets ---------------------------------------------------------------------------
 
     def put_change_set(self, c: ChangeSet) -> None:
         with self.db.transaction() as tx:
-            tx.execute(
-                "INSERT OR REPLACE INTO change_sets VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    c.change_set_id,
-                    c.account_id,
-                    c.region,
-                    c.stack_id,
-                    c.name,
-                    c.type,
-                    c.status,
-                    c.execution_status,
-                    c.reason,
-                    c.description,
-                    c.created,
-                    c.template_body,
-                    _j(c.processed),
-                    _j(c.parameters),
-                    _j(c.tags),
-                    _j(c.capabilities),
-                    _j(c.changes),
-                ),
-            )
+            _insert(tx, "INSERT OR REPLACE", "change_sets", c)
 
     def get_change_set(self, change_set_id: str) -> ChangeSet | None:
         row = self.db.query_one(

@@ -26,12 +26,39 @@ def ts(value: float | None) -> datetime | None:
     return datetime.fromtimestamp(value, UTC) if value is not None else None
 
 
-def stack_shape(s: Stack) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "StackId": s.stack_id,
-        "StackName": s.name,
+def _present(out: dict[str, Any], members: dict[str, Any]) -> dict[str, Any]:
+    """`out` with the members that have a value (output shapes leave empty ones out)."""
+    out.update({k: v for k, v in members.items() if v})
+    return out
+
+
+def _stack_ref(s: Stack) -> dict[str, Any]:
+    """How output shapes name the stack they belong to."""
+    return {"StackId": s.stack_id, "StackName": s.name}
+
+
+def _stack_head(s: Stack) -> dict[str, Any]:
+    """What Stack and StackSummary share."""
+    return {
+        **_stack_ref(s),
         "CreationTime": ts(s.created),
         "StackStatus": s.status,
+    }
+
+
+def _stack_tail(s: Stack, description: str) -> dict[str, Any]:
+    """The optional members Stack and StackSummary share (the description's name differs)."""
+    return {
+        description: s.description,
+        "StackStatusReason": s.reason,
+        "LastUpdatedTime": ts(s.updated),
+        "DeletionTime": ts(s.deleted),
+    }
+
+
+def stack_shape(s: Stack) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        **_stack_head(s),
         "DisableRollback": s.disable_rollback,
         "NotificationARNs": [],
         "Capabilities": s.capabilities,
@@ -39,54 +66,35 @@ def stack_shape(s: Stack) -> dict[str, Any]:
         "EnableTerminationProtection": s.termination_protection,
         "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"},
     }
-    if s.parameters:
-        out["Parameters"] = [
-            {
-                k: ("****" if p.get("NoEcho") and k == "ParameterValue" else v)
-                for k, v in p.items()
-                if k != "NoEcho"
-            }
-            for p in s.parameters
-        ]
-    if s.description:
-        out["Description"] = s.description
-    if s.reason:
-        out["StackStatusReason"] = s.reason
-    if s.updated is not None:
-        out["LastUpdatedTime"] = ts(s.updated)
-    if s.deleted is not None:
-        out["DeletionTime"] = ts(s.deleted)
-    if s.outputs:
-        out["Outputs"] = s.outputs
-    if s.operation and s.operation.get("change_set_id"):
-        out["ChangeSetId"] = s.operation["change_set_id"]
-    return out
+    parameters = [
+        {
+            k: ("****" if p.get("NoEcho") and k == "ParameterValue" else v)
+            for k, v in p.items()
+            if k != "NoEcho"
+        }
+        for p in s.parameters
+    ]
+    change_set = (s.operation or {}).get("change_set_id")
+    return _present(
+        out,
+        {
+            "Parameters": parameters,
+            **_stack_tail(s, "Description"),
+            "Outputs": s.outputs,
+            "ChangeSetId": change_set,
+        },
+    )
 
 
 def summary_shape(s: Stack) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "StackId": s.stack_id,
-        "StackName": s.name,
-        "CreationTime": ts(s.created),
-        "StackStatus": s.status,
-        "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"},
-    }
-    if s.description:
-        out["TemplateDescription"] = s.description
-    if s.reason:
-        out["StackStatusReason"] = s.reason
-    if s.updated is not None:
-        out["LastUpdatedTime"] = ts(s.updated)
-    if s.deleted is not None:
-        out["DeletionTime"] = ts(s.deleted)
-    return out
+    out = {**_stack_head(s), "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"}}
+    return _present(out, _stack_tail(s, "TemplateDescription"))
 
 
 def event_shape(stack: Stack, e: StackEvent) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "StackId": stack.stack_id,
+        **_stack_ref(stack),
         "EventId": e.event_id,
-        "StackName": stack.name,
         "LogicalResourceId": e.logical_id,
         "ResourceType": e.type,
         "Timestamp": ts(e.ts),
@@ -94,11 +102,7 @@ def event_shape(stack: Stack, e: StackEvent) -> dict[str, Any]:
     }
     if e.physical_id is not None:
         out["PhysicalResourceId"] = e.physical_id
-    if e.reason:
-        out["ResourceStatusReason"] = e.reason
-    if e.properties:
-        out["ResourceProperties"] = e.properties
-    return out
+    return _present(out, {"ResourceStatusReason": e.reason, "ResourceProperties": e.properties})
 
 
 def resource_shape(stack: Stack, r: StackResource, kind: str) -> dict[str, Any]:
@@ -115,8 +119,7 @@ def resource_shape(stack: Stack, r: StackResource, kind: str) -> dict[str, Any]:
     if kind == "summary":
         out["LastUpdatedTimestamp"] = ts(r.updated)
         return out
-    out["StackName"] = stack.name
-    out["StackId"] = stack.stack_id
+    out.update(_stack_ref(stack))
     if kind == "detail":
         out["LastUpdatedTimestamp"] = ts(r.updated)
         metadata = (stack.processed.get("Resources", {}).get(r.logical_id) or {}).get("Metadata")
@@ -129,8 +132,7 @@ def resource_shape(stack: Stack, r: StackResource, kind: str) -> dict[str, Any]:
 
 def change_set_summary(stack: Stack, c: ChangeSet) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "StackId": stack.stack_id,
-        "StackName": stack.name,
+        **_stack_ref(stack),
         "ChangeSetId": c.change_set_id,
         "ChangeSetName": c.name,
         "ExecutionStatus": c.execution_status,
@@ -138,54 +140,34 @@ def change_set_summary(stack: Stack, c: ChangeSet) -> dict[str, Any]:
         "CreationTime": ts(c.created),
         "IncludeNestedStacks": False,
     }
-    if c.reason:
-        out["StatusReason"] = c.reason
-    if c.description:
-        out["Description"] = c.description
-    return out
+    return _present(out, {"StatusReason": c.reason, "Description": c.description})
+
+
+def _parameter(key: str, decl: dict[str, Any], declaration: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {"ParameterKey": key}
+    if declaration:
+        entry["ParameterType"] = str(decl.get("Type", "String"))
+    entry["NoEcho"] = str(decl.get("NoEcho", "false")).lower() == "true"
+    if "Default" in decl:
+        default = decl["Default"]
+        entry["DefaultValue"] = (
+            ",".join(map(str, default)) if isinstance(default, list) else str(default)
+        )
+    if "Description" in decl:
+        entry["Description"] = str(decl["Description"])
+    if declaration and "AllowedValues" in decl:
+        entry["ParameterConstraints"] = {"AllowedValues": [str(v) for v in decl["AllowedValues"]]}
+    return entry
 
 
 def parameter_declarations(template: Template) -> list[dict[str, Any]]:
     """Parameters as GetTemplateSummary reports them."""
-    out = []
-    for key, decl in template.parameters.items():
-        entry: dict[str, Any] = {
-            "ParameterKey": key,
-            "ParameterType": str(decl.get("Type", "String")),
-            "NoEcho": str(decl.get("NoEcho", "false")).lower() == "true",
-        }
-        if "Default" in decl:
-            default = decl["Default"]
-            entry["DefaultValue"] = (
-                ",".join(map(str, default)) if isinstance(default, list) else str(default)
-            )
-        if "Description" in decl:
-            entry["Description"] = str(decl["Description"])
-        if "AllowedValues" in decl:
-            entry["ParameterConstraints"] = {
-                "AllowedValues": [str(v) for v in decl["AllowedValues"]]
-            }
-        out.append(entry)
-    return out
+    return [_parameter(k, d, True) for k, d in template.parameters.items()]
 
 
 def template_parameters(template: Template) -> list[dict[str, Any]]:
     """Parameters as ValidateTemplate reports them."""
-    out = []
-    for key, decl in template.parameters.items():
-        entry: dict[str, Any] = {
-            "ParameterKey": key,
-            "NoEcho": str(decl.get("NoEcho", "false")).lower() == "true",
-        }
-        if "Default" in decl:
-            default = decl["Default"]
-            entry["DefaultValue"] = (
-                ",".join(map(str, default)) if isinstance(default, list) else str(default)
-            )
-        if "Description" in decl:
-            entry["Description"] = str(decl["Description"])
-        out.append(entry)
-    return out
+    return [_parameter(k, d, False) for k, d in template.parameters.items()]
 
 
 def required_capabilities(resources: dict[str, dict[str, Any]]) -> tuple[list[str], str | None]:
@@ -198,14 +180,10 @@ def required_capabilities(resources: dict[str, dict[str, Any]]) -> tuple[list[st
         and (r.get("Properties") or {}).get(IAM_TYPES[r["Type"]])
     ]
     iam = [n for n, r in resources.items() if r.get("Type") in IAM_TYPES]
-    if named:
-        return ["CAPABILITY_NAMED_IAM"], (
-            f"The following resource(s) require capabilities: [{', '.join(sorted({resources[n]['Type'] for n in named}))}]"
-        )
-    if iam:
-        return ["CAPABILITY_IAM"], (
-            f"The following resource(s) require capabilities: [{', '.join(sorted({resources[n]['Type'] for n in iam}))}]"
-        )
+    for capability, names in (("CAPABILITY_NAMED_IAM", named), ("CAPABILITY_IAM", iam)):
+        if names:
+            types = ", ".join(sorted({resources[n]["Type"] for n in names}))
+            return [capability], f"The following resource(s) require capabilities: [{types}]"
     return [], None
 
 

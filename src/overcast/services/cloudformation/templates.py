@@ -17,6 +17,7 @@ from overcast.engines.cfn.model import Prepared, prepare
 from overcast.engines.cfn.parameters import ResolvedParameters, resolve_parameters, with_ssm_values
 from overcast.engines.cfn.template import Template, parse_template
 from overcast.services.cloudformation.errors import CfnValidationError
+from overcast.services.cloudformation.records import Stack
 from overcast.services.cloudformation.resources.base import ResourceError
 from overcast.services.cloudformation.s3urls import Call, fetch_url
 from overcast.services.cloudformation.sam import SAM_TRANSFORM, translate
@@ -131,6 +132,22 @@ async def read_ssm_parameters(call: Call, resolved: ResolvedParameters) -> dict[
             ) from None
         out[key] = str(got["Parameter"]["Value"])
     return out
+
+
+def prepared_of(
+    stack: Stack,
+    processed: dict[str, Any] | None = None,
+    parameters: list[dict[str, Any]] | None = None,
+) -> Prepared:
+    """A stack's stored template and parameters (or the given ones) prepared in its scope."""
+    return prepared_from(
+        stack.processed if processed is None else processed,
+        stack.parameters if parameters is None else parameters,
+        region=stack.region,
+        account_id=stack.account_id,
+        stack_name=stack.name,
+        stack_id=stack.stack_id,
+    )
 
 
 def prepared_from(

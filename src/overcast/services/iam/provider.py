@@ -334,28 +334,38 @@ class IamProvider:
             "PolicyDocument": quote(pol["document"]),
         }
 
-    def delete_role_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        row = self._role_row(ctx, params["RoleName"])
+    def _delete_one(self, sql: str, args: tuple[Any, ...], missing: str) -> dict[str, Any]:
+        """Delete a row; none deleted means the entity does not exist."""
         with self.db.transaction() as tx:
-            n = tx.execute(
-                "DELETE FROM role_policies WHERE account_id = ? AND role_name = ? AND policy_name = ?",
-                (ctx.account_id, row["name"], params["PolicyName"]),
-            ).rowcount
-        if not n:
-            raise NoSuchEntity(f"The role policy with name {params['PolicyName']} cannot be found.")
+            if not tx.execute(sql, args).rowcount:
+                raise NoSuchEntity(missing)
         return {}
 
-    def list_role_policies(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def delete_role_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         row = self._role_row(ctx, params["RoleName"])
-        names = [
-            r["policy_name"]
+        return self._delete_one(
+            "DELETE FROM role_policies WHERE account_id = ? AND role_name = ? AND policy_name = ?",
+            (ctx.account_id, row["name"], params["PolicyName"]),
+            f"The role policy with name {params['PolicyName']} cannot be found.",
+        )
+
+    def _role_page(
+        self, ctx: RequestContext, params: dict[str, Any], table: str, column: str
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """One page of a column of the rows a role owns in `table` (its policies, attachments)."""
+        row = self._role_row(ctx, params["RoleName"])
+        values = [
+            r[column]
             for r in self.db.query(
-                "SELECT policy_name FROM role_policies WHERE account_id = ? AND role_name = ? "
-                "ORDER BY policy_name",
+                f"SELECT {column} FROM {table} WHERE account_id = ? AND role_name = ? "
+                f"ORDER BY {column}",
                 (ctx.account_id, row["name"]),
             )
         ]
-        page, more = _page(names, params)
+        return _page(values, params)
+
+    def list_role_policies(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        page, more = self._role_page(ctx, params, "role_policies", "policy_name")
         return {"PolicyNames": page, **more}
 
     # -- attached policies ---------------------------------------------------------------------
@@ -378,28 +388,16 @@ class IamProvider:
 
     def detach_role_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         row = self._role_row(ctx, params["RoleName"])
-        with self.db.transaction() as tx:
-            n = tx.execute(
-                "DELETE FROM role_attachments WHERE account_id = ? AND role_name = ? AND policy_arn = ?",
-                (ctx.account_id, row["name"], params["PolicyArn"]),
-            ).rowcount
-        if not n:
-            raise NoSuchEntity(f"Policy {params['PolicyArn']} was not found.")
-        return {}
+        return self._delete_one(
+            "DELETE FROM role_attachments WHERE account_id = ? AND role_name = ? AND policy_arn = ?",
+            (ctx.account_id, row["name"], params["PolicyArn"]),
+            f"Policy {params['PolicyArn']} was not found.",
+        )
 
     def list_attached_role_policies(
         self, ctx: RequestContext, params: dict[str, Any]
     ) -> dict[str, Any]:
-        row = self._role_row(ctx, params["RoleName"])
-        arns = [
-            r["policy_arn"]
-            for r in self.db.query(
-                "SELECT policy_arn FROM role_attachments WHERE account_id = ? AND role_name = ? "
-                "ORDER BY policy_arn",
-                (ctx.account_id, row["name"]),
-            )
-        ]
-        page, more = _page(arns, params)
+        page, more = self._role_page(ctx, params, "role_attachments", "policy_arn")
         return {
             "AttachedPolicies": [
                 {"PolicyName": a.rsplit("/", 1)[-1], "PolicyArn": a} for a in page
@@ -588,11 +586,8 @@ class IamProvider:
         row = self._policy_row(ctx, params["PolicyArn"])
         if params["VersionId"] == row["default_version"]:
             raise DeleteConflict("Cannot delete the default version of a policy.")
-        with self.db.transaction() as tx:
-            n = tx.execute(
-                "DELETE FROM policy_versions WHERE account_id = ? AND arn = ? AND version_id = ?",
-                (ctx.account_id, row["arn"], params["VersionId"]),
-            ).rowcount
-        if not n:
-            raise NoSuchEntity(f"Policy {row['arn']} version {params['VersionId']} does not exist.")
-        return {}
+        return self._delete_one(
+            "DELETE FROM policy_versions WHERE account_id = ? AND arn = ? AND version_id = ?",
+            (ctx.account_id, row["arn"], params["VersionId"]),
+            f"Policy {row['arn']} version {params['VersionId']} does not exist.",
+        )

@@ -15,39 +15,30 @@ from overcast.core.context import RequestContext
 from overcast.core.errors import ServiceError
 from overcast.store import Migration, Store
 
+# The columns the current row of a parameter and each row of its history share.
+_VERSION_COLUMNS = """
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            name TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            value TEXT NOT NULL,
+            description TEXT,
+            allowed_pattern TEXT,
+            tier TEXT NOT NULL,
+            data_type TEXT NOT NULL,
+            key_id TEXT,
+            modified REAL NOT NULL,"""
+
 MIGRATIONS = [
     Migration(
         "0001_parameters",
-        """
-        CREATE TABLE parameters (
-            account_id TEXT NOT NULL,
-            region TEXT NOT NULL,
-            name TEXT NOT NULL,
-            version INTEGER NOT NULL,
-            type TEXT NOT NULL,
-            value TEXT NOT NULL,
-            description TEXT,
-            allowed_pattern TEXT,
-            tier TEXT NOT NULL,
-            data_type TEXT NOT NULL,
-            key_id TEXT,
-            modified REAL NOT NULL,
+        f"""
+        CREATE TABLE parameters ({_VERSION_COLUMNS}
             tags TEXT NOT NULL,
             PRIMARY KEY (account_id, region, name)
         );
-        CREATE TABLE parameter_history (
-            account_id TEXT NOT NULL,
-            region TEXT NOT NULL,
-            name TEXT NOT NULL,
-            version INTEGER NOT NULL,
-            type TEXT NOT NULL,
-            value TEXT NOT NULL,
-            description TEXT,
-            allowed_pattern TEXT,
-            tier TEXT NOT NULL,
-            data_type TEXT NOT NULL,
-            key_id TEXT,
-            modified REAL NOT NULL,
+        CREATE TABLE parameter_history ({_VERSION_COLUMNS}
             PRIMARY KEY (account_id, region, name, version)
         );
         """,
@@ -58,32 +49,18 @@ _NAME = re.compile(r"^[a-zA-Z0-9_.\-/]+$")
 TYPES = ("String", "StringList", "SecureString")
 
 
-class ParameterNotFound(ServiceError):
-    code = "ParameterNotFound"
+def _error(code: str) -> type[ServiceError]:
+    """A ServiceError class for one of SSM's error codes."""
+    return type(code, (ServiceError,), {"code": code, "__module__": __name__})
 
 
-class ParameterAlreadyExists(ServiceError):
-    code = "ParameterAlreadyExists"
-
-
-class ParameterPatternMismatchException(ServiceError):
-    code = "ParameterPatternMismatchException"
-
-
-class UnsupportedParameterType(ServiceError):
-    code = "UnsupportedParameterType"
-
-
-class SsmValidationException(ServiceError):
-    code = "ValidationException"
-
-
-class ParameterVersionNotFound(ServiceError):
-    code = "ParameterVersionNotFound"
-
-
-class InvalidNextToken(ServiceError):
-    code = "InvalidNextToken"
+ParameterNotFound = _error("ParameterNotFound")
+ParameterAlreadyExists = _error("ParameterAlreadyExists")
+ParameterPatternMismatchException = _error("ParameterPatternMismatchException")
+UnsupportedParameterType = _error("UnsupportedParameterType")
+SsmValidationException = _error("ValidationException")
+ParameterVersionNotFound = _error("ParameterVersionNotFound")
+InvalidNextToken = _error("InvalidNextToken")
 
 
 class SsmProvider:

@@ -1,4 +1,6 @@
-"""Resource handlers, one small class per CloudFormation resource type, grouped by service.
+"""Resource handlers, one per CloudFormation resource type, grouped by service. Types that map
+their properties onto one create/update/delete operation each are rows of data (`generic.Spec`)
+served by one `SpecHandler`; the rest are small classes (some subclass SpecHandler).
 
 Each acts only through `ResourceContext.call(service, operation, params)` (the dispatcher), never
 by importing another service. `all_handlers()` is the registry the executor uses: a type not in

@@ -12,38 +12,83 @@ from overcast.services.cloudformation.resources.base import (
     as_bool,
     as_int,
     as_json_text,
+    changed,
     ignore_missing,
     tags_map,
+)
+from overcast.services.cloudformation.resources.generic import (
+    Name,
+    Param,
+    Spec,
+    SpecHandler,
+    build,
+    camel,
+    camel_params,
+    flag,
+    key,
+    member,
+    patch_ops,
+    str_map,
+    text,
+    the_name,
 )
 from overcast.services.cloudformation.s3urls import fetch_url
 
 _MISSING = ("NotFoundException",)
+_API = key("RestApiId", "restApiId")
 
 
-def _camel(name: str) -> str:
-    return name[:1].lower() + name[1:]
+def _camel_keys(value: dict[str, Any]) -> dict[str, Any]:
+    return {camel(k): v for k, v in value.items()}
 
 
-def _patch(
-    old: dict[str, Any], new: dict[str, Any], fields: dict[str, str]
-) -> list[dict[str, str]]:
-    """Replace operations for the changed top-level fields (property → patch path)."""
-    ops = []
-    for prop, path in fields.items():
-        if old.get(prop) != new.get(prop):
-            value = new.get(prop)
-            ops.append(
-                {
-                    "op": "replace",
-                    "path": path,
-                    "value": ""
-                    if value is None
-                    else str(value).lower()
-                    if isinstance(value, bool)
-                    else str(value),
-                }
-            )
-    return ops
+def _flags(value: dict[str, Any]) -> dict[str, bool]:
+    return {k: bool(as_bool(v)) for k, v in value.items()}
+
+
+_REST_API_PARAMS = (
+    *camel_params("Description", "BinaryMediaTypes", "DisableExecuteApiEndpoint"),
+    Param("EndpointConfiguration", "endpointConfiguration", _camel_keys),
+    Param("ApiKeySourceType", "apiKeySource", truthy=True),
+    Param("MinimumCompressionSize", "minimumCompressionSize", as_int),
+    Param("Policy", "policy", as_json_text, truthy=True),
+)
+_METHOD_PARAMS = (
+    *camel_params(
+        "AuthorizerId",
+        "OperationName",
+        "RequestModels",
+        "RequestValidatorId",
+        "AuthorizationScopes",
+    ),
+    Param("RequestParameters", "requestParameters", _flags),
+    Param("ApiKeyRequired", "apiKeyRequired", flag),
+)
+_METHOD_RESPONSE_PARAMS = (
+    key("StatusCode", "statusCode"),
+    Param("ResponseModels", "responseModels", truthy=True),
+    Param("ResponseParameters", "responseParameters", _flags, truthy=True),
+)
+_INTEGRATION_PARAMS = (
+    *camel_params(
+        "Uri",
+        "ConnectionType",
+        "ConnectionId",
+        "Credentials",
+        "RequestParameters",
+        "RequestTemplates",
+        "PassthroughBehavior",
+        "CacheNamespace",
+        "CacheKeyParameters",
+        "ContentHandling",
+    ),
+    Param("IntegrationHttpMethod", "integrationHttpMethod", truthy=True),
+    Param("TimeoutInMillis", "timeoutInMillis", as_int),
+)
+_INTEGRATION_RESPONSE_PARAMS = (
+    key("StatusCode", "statusCode"),
+    *camel_params("SelectionPattern", "ResponseParameters", "ResponseTemplates", "ContentHandling"),
+)
 
 
 async def _body(rc: ResourceContext, props: dict[str, Any]) -> bytes | None:
@@ -92,25 +137,10 @@ class RestApi(ResourceHandler):
                     "apigateway", "UpdateRestApi", {"restApiId": api_id, "patchOperations": ops}
                 )
         else:
-            params = {"name": str(props.get("Name") or rc.logical_id)}
-            for prop in (
-                "Description",
-                "BinaryMediaTypes",
-                "EndpointConfiguration",
-                "DisableExecuteApiEndpoint",
-            ):
-                if props.get(prop) is not None:
-                    params[_camel(prop)] = props[prop]
-            if props.get("ApiKeySourceType"):
-                params["apiKeySource"] = props["ApiKeySourceType"]
-            if props.get("MinimumCompressionSize") is not None:
-                params["minimumCompressionSize"] = as_int(props["MinimumCompressionSize"])
-            if props.get("Policy"):
-                params["policy"] = as_json_text(props["Policy"])
-            if "endpointConfiguration" in params:
-                params["endpointConfiguration"] = {
-                    _camel(k): v for k, v in params["endpointConfiguration"].items()
-                }
+            params = {
+                "name": str(props.get("Name") or rc.logical_id),
+                **build(props, _REST_API_PARAMS),
+            }
             tags = tags_map(props)
             if tags:
                 params["tags"] = tags
@@ -127,9 +157,7 @@ class RestApi(ResourceHandler):
         new: dict[str, Any],
         attributes: dict[str, Any],
     ) -> Result:
-        if old.get("Body") != new.get("Body") or old.get("BodyS3Location") != new.get(
-            "BodyS3Location"
-        ):
+        if changed(old, new, "Body", "BodyS3Location"):
             body = await _body(rc, new)
             if body is not None:
                 await rc.call(
@@ -142,7 +170,7 @@ class RestApi(ResourceHandler):
                         "failOnWarnings": bool(as_bool(new.get("FailOnWarnings"))),
                     },
                 )
-        ops = _patch(old, new, {"Name": "/name", "Description": "/description"})
+        ops = patch_ops(old, new, {"Name": "/name", "Description": "/description"})
         ops = [o for o in ops if not (o["path"] == "/name" and o["value"] == "")]
         if ops:
             await rc.call(
@@ -154,34 +182,6 @@ class RestApi(ResourceHandler):
     async def delete(self, rc: ResourceContext, physical_id: str, props: dict[str, Any]) -> None:
         await ignore_missing(
             rc.call("apigateway", "DeleteRestApi", {"restApiId": physical_id}), *_MISSING
-        )
-
-
-class Resource(ResourceHandler):
-    """Ref: the resource id. GetAtt: ResourceId."""
-
-    TYPE = "AWS::ApiGateway::Resource"
-
-    async def create(self, rc: ResourceContext, props: dict[str, Any]) -> Result:
-        out = await rc.call(
-            "apigateway",
-            "CreateResource",
-            {
-                "restApiId": str(props["RestApiId"]),
-                "parentId": str(props["ParentId"]),
-                "pathPart": str(props["PathPart"]),
-            },
-        )
-        return Result(out["id"], {"ResourceId": out["id"]})
-
-    async def delete(self, rc: ResourceContext, physical_id: str, props: dict[str, Any]) -> None:
-        await ignore_missing(
-            rc.call(
-                "apigateway",
-                "DeleteResource",
-                {"restApiId": str(props["RestApiId"]), "resourceId": physical_id},
-            ),
-            *_MISSING,
         )
 
 
@@ -202,65 +202,18 @@ class Method(ResourceHandler):
         method: dict[str, Any] = {
             **key,
             "authorizationType": props.get("AuthorizationType", "NONE"),
+            **build(props, _METHOD_PARAMS),
         }
-        for prop in (
-            "AuthorizerId",
-            "OperationName",
-            "RequestParameters",
-            "RequestModels",
-            "RequestValidatorId",
-            "AuthorizationScopes",
-        ):
-            if props.get(prop) is not None:
-                method[_camel(prop)] = props[prop]
-        if props.get("ApiKeyRequired") is not None:
-            method["apiKeyRequired"] = bool(as_bool(props["ApiKeyRequired"]))
-        if "requestParameters" in method:
-            method["requestParameters"] = {
-                k: bool(as_bool(v)) for k, v in method["requestParameters"].items()
-            }
         await rc.call("apigateway", "PutMethod", method)
         for resp in props.get("MethodResponses") or []:
-            params: dict[str, Any] = {**key, "statusCode": str(resp["StatusCode"])}
-            if resp.get("ResponseModels"):
-                params["responseModels"] = resp["ResponseModels"]
-            if resp.get("ResponseParameters"):
-                params["responseParameters"] = {
-                    k: bool(as_bool(v)) for k, v in resp["ResponseParameters"].items()
-                }
+            params = {**key, **build(resp, _METHOD_RESPONSE_PARAMS)}
             await rc.call("apigateway", "PutMethodResponse", params)
         integ = props.get("Integration")
         if integ:
-            params = {**key, "type": integ["Type"]}
-            for prop in (
-                "Uri",
-                "ConnectionType",
-                "ConnectionId",
-                "Credentials",
-                "RequestParameters",
-                "RequestTemplates",
-                "PassthroughBehavior",
-                "CacheNamespace",
-                "CacheKeyParameters",
-                "ContentHandling",
-            ):
-                if integ.get(prop) is not None:
-                    params[_camel(prop)] = integ[prop]
-            if integ.get("IntegrationHttpMethod"):
-                params["integrationHttpMethod"] = integ["IntegrationHttpMethod"]
-            if integ.get("TimeoutInMillis") is not None:
-                params["timeoutInMillis"] = as_int(integ["TimeoutInMillis"])
+            params = {**key, "type": integ["Type"], **build(integ, _INTEGRATION_PARAMS)}
             await rc.call("apigateway", "PutIntegration", params)
             for resp in integ.get("IntegrationResponses") or []:
-                rparams: dict[str, Any] = {**key, "statusCode": str(resp["StatusCode"])}
-                for prop in (
-                    "SelectionPattern",
-                    "ResponseParameters",
-                    "ResponseTemplates",
-                    "ContentHandling",
-                ):
-                    if resp.get(prop) is not None:
-                        rparams[_camel(prop)] = resp[prop]
+                rparams = {**key, **build(resp, _INTEGRATION_RESPONSE_PARAMS)}
                 await rc.call("apigateway", "PutIntegrationResponse", rparams)
 
     async def create(self, rc: ResourceContext, props: dict[str, Any]) -> Result:
@@ -309,7 +262,7 @@ class Deployment(ResourceHandler):
         new: dict[str, Any],
         attributes: dict[str, Any],
     ) -> Result:
-        ops = _patch(old, new, {"Description": "/description"})
+        ops = patch_ops(old, new, {"Description": "/description"})
         if ops:
             await rc.call(
                 "apigateway",
@@ -360,109 +313,105 @@ class Deployment(ResourceHandler):
         )
 
 
-class Stage(ResourceHandler):
-    """Ref: the stage name."""
+def _settings(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, str]]:
+    """Patch operations for the method settings that are new or changed."""
+    ops = []
+    for s in new.get("MethodSettings") or []:
+        if s in (old.get("MethodSettings") or []):
+            continue
+        prefix = f"/{s.get('ResourcePath', '/*').lstrip('/').replace('/', '~1') or '*'}/{s.get('HttpMethod', '*')}"
+        if s.get("ResourcePath", "/*") == "/*":
+            prefix = f"/*/{s.get('HttpMethod', '*')}"
+        for prop, path in (
+            ("ThrottlingRateLimit", "throttling/rateLimit"),
+            ("ThrottlingBurstLimit", "throttling/burstLimit"),
+            ("MetricsEnabled", "metrics/enabled"),
+            ("LoggingLevel", "logging/loglevel"),
+            ("DataTraceEnabled", "logging/dataTrace"),
+            ("CachingEnabled", "caching/enabled"),
+        ):
+            if s.get(prop) is not None:
+                value = s[prop]
+                ops.append(
+                    {
+                        "op": "replace",
+                        "path": f"{prefix}/{path}",
+                        "value": str(value).lower() if isinstance(value, bool) else str(value),
+                    }
+                )
+    return ops
 
-    TYPE = "AWS::ApiGateway::Stage"
+
+class Stage(SpecHandler):
+    """Ref: the stage name. Variables and method settings patch one field at a time."""
 
     async def create(self, rc: ResourceContext, props: dict[str, Any]) -> Result:
-        name = str(props.get("StageName") or rc.physical_name(64))
-        params: dict[str, Any] = {
-            "restApiId": str(props["RestApiId"]),
-            "stageName": name,
-            "deploymentId": str(props["DeploymentId"]),
-        }
-        if props.get("Description"):
-            params["description"] = str(props["Description"])
-        if props.get("Variables"):
-            params["variables"] = {k: str(v) for k, v in props["Variables"].items()}
-        if props.get("TracingEnabled") is not None:
-            params["tracingEnabled"] = bool(as_bool(props["TracingEnabled"]))
-        tags = tags_map(props)
-        if tags:
-            params["tags"] = tags
-        await rc.call("apigateway", "CreateStage", params)
-        ops = self._settings({}, props)
+        result = await super().create(rc, props)
+        ops = _settings({}, props)
         if ops:
             await rc.call(
                 "apigateway",
                 "UpdateStage",
-                {"restApiId": params["restApiId"], "stageName": name, "patchOperations": ops},
+                {
+                    "restApiId": str(props["RestApiId"]),
+                    "stageName": result.physical_id,
+                    "patchOperations": ops,
+                },
             )
-        return Result(name, {})
+        return result
 
-    def _settings(self, old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, str]]:
-        ops = []
-        for s in new.get("MethodSettings") or []:
-            if s in (old.get("MethodSettings") or []):
-                continue
-            prefix = f"/{s.get('ResourcePath', '/*').lstrip('/').replace('/', '~1') or '*'}/{s.get('HttpMethod', '*')}"
-            if s.get("ResourcePath", "/*") == "/*":
-                prefix = f"/*/{s.get('HttpMethod', '*')}"
-            for prop, path in (
-                ("ThrottlingRateLimit", "throttling/rateLimit"),
-                ("ThrottlingBurstLimit", "throttling/burstLimit"),
-                ("MetricsEnabled", "metrics/enabled"),
-                ("LoggingLevel", "logging/loglevel"),
-                ("DataTraceEnabled", "logging/dataTrace"),
-                ("CachingEnabled", "caching/enabled"),
-            ):
-                if s.get(prop) is not None:
-                    value = s[prop]
-                    ops.append(
-                        {
-                            "op": "replace",
-                            "path": f"{prefix}/{path}",
-                            "value": str(value).lower() if isinstance(value, bool) else str(value),
-                        }
-                    )
-        return ops
-
-    async def update(
-        self,
-        rc: ResourceContext,
-        physical_id: str,
-        old: dict[str, Any],
-        new: dict[str, Any],
-        attributes: dict[str, Any],
-    ) -> Result:
-        ops = _patch(
-            old,
-            new,
-            {
-                "DeploymentId": "/deploymentId",
-                "Description": "/description",
-                "TracingEnabled": "/tracingEnabled",
-            },
-        )
+    def patch_ops(self, old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, str]]:
+        ops = super().patch_ops(old, new)
         old_vars, new_vars = old.get("Variables") or {}, new.get("Variables") or {}
         for k, v in new_vars.items():
             if old_vars.get(k) != v:
                 ops.append({"op": "replace", "path": f"/variables/{k}", "value": str(v)})
         for k in old_vars.keys() - new_vars.keys():
             ops.append({"op": "remove", "path": f"/variables/{k}"})
-        ops += self._settings(old, new)
-        if ops:
-            await rc.call(
-                "apigateway",
-                "UpdateStage",
-                {
-                    "restApiId": str(new["RestApiId"]),
-                    "stageName": physical_id,
-                    "patchOperations": ops,
-                },
-            )
-        return Result(physical_id, attributes)
+        return ops + _settings(old, new)
 
-    async def delete(self, rc: ResourceContext, physical_id: str, props: dict[str, Any]) -> None:
-        await ignore_missing(
-            rc.call(
-                "apigateway",
-                "DeleteStage",
-                {"restApiId": str(props["RestApiId"]), "stageName": physical_id},
-            ),
-            *_MISSING,
+
+HANDLERS: list[ResourceHandler] = [
+    RestApi(),
+    SpecHandler(
+        Spec(
+            "AWS::ApiGateway::Resource",
+            "apigateway",
+            "CreateResource",
+            "DeleteResource",
+            _MISSING,
+            keys=(_API,),
+            params=(key("ParentId", "parentId"), key("PathPart", "pathPart")),
+            attributes={"ResourceId": member("id")},
+            id_param="resourceId",
         )
-
-
-HANDLERS: list[ResourceHandler] = [RestApi(), Resource(), Method(), Deployment(), Stage()]
+    ),
+    Method(),
+    Deployment(),
+    Stage(
+        Spec(
+            "AWS::ApiGateway::Stage",
+            "apigateway",
+            "CreateStage",
+            "DeleteStage",
+            _MISSING,
+            keys=(_API,),
+            name=Name("stageName", "StageName", lambda rc: rc.physical_name(64)),
+            params=(
+                key("DeploymentId", "deploymentId"),
+                Param("Description", "description", text, truthy=True),
+                Param("Variables", "variables", str_map, truthy=True),
+                Param("TracingEnabled", "tracingEnabled", flag),
+            ),
+            tags="tags",
+            physical=the_name,
+            id_param="stageName",
+            update="UpdateStage",
+            patch={
+                "DeploymentId": "/deploymentId",
+                "Description": "/description",
+                "TracingEnabled": "/tracingEnabled",
+            },
+        )
+    ),
+]

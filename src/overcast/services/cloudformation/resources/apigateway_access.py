@@ -1,136 +1,53 @@
 """AWS::ApiGateway::Authorizer, ::ApiKey, ::UsagePlan, ::UsagePlanKey, ::Model,
-::RequestValidator and ::GatewayResponse: who may call a REST API and what it accepts."""
+::RequestValidator and ::GatewayResponse: who may call a REST API and what it accepts. Each is a
+`Spec` row; UsagePlan and Model add the nested fields their patch operations need."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from overcast.services.cloudformation.resources.apigateway import _MISSING, _camel, _patch
 from overcast.services.cloudformation.resources.base import (
-    ResourceContext,
     ResourceHandler,
-    Result,
-    as_bool,
     as_int,
     as_json_text,
-    ignore_missing,
-    tags_map,
+)
+from overcast.services.cloudformation.resources.generic import (
+    Name,
+    Param,
+    Spec,
+    SpecHandler,
+    camel,
+    flag,
+    key,
+    member,
+    str_map,
+    text,
+    the_name,
+)
+
+_MISSING = ("NotFoundException",)
+_API = key("RestApiId", "restApiId")
+
+_AUTHORIZER_PARAMS = (
+    *(
+        Param(p, "providerARNs" if p == "ProviderARNs" else camel(p))
+        for p in (
+            "Name",
+            "Type",
+            "ProviderARNs",
+            "AuthType",
+            "AuthorizerUri",
+            "AuthorizerCredentials",
+            "IdentitySource",
+            "IdentityValidationExpression",
+        )
+    ),
+    Param("AuthorizerResultTtlInSeconds", "authorizerResultTtlInSeconds", as_int),
 )
 
 
-class Authorizer(ResourceHandler):
-    """Ref: the authorizer id. GetAtt: AuthorizerId."""
-
-    TYPE = "AWS::ApiGateway::Authorizer"
-    _FIELDS = (
-        "Name",
-        "Type",
-        "ProviderARNs",
-        "AuthType",
-        "AuthorizerUri",
-        "AuthorizerCredentials",
-        "IdentitySource",
-        "IdentityValidationExpression",
-    )
-
-    def _params(self, props: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {"restApiId": str(props["RestApiId"])}
-        for prop in self._FIELDS:
-            if props.get(prop) is not None:
-                out["providerARNs" if prop == "ProviderARNs" else _camel(prop)] = props[prop]
-        if props.get("AuthorizerResultTtlInSeconds") is not None:
-            out["authorizerResultTtlInSeconds"] = as_int(props["AuthorizerResultTtlInSeconds"])
-        return out
-
-    async def create(self, rc: ResourceContext, props: dict[str, Any]) -> Result:
-        out = await rc.call("apigateway", "CreateAuthorizer", self._params(props))
-        return Result(out["id"], {"AuthorizerId": out["id"]})
-
-    async def update(
-        self,
-        rc: ResourceContext,
-        physical_id: str,
-        old: dict[str, Any],
-        new: dict[str, Any],
-        attributes: dict[str, Any],
-    ) -> Result:
-        fields = {
-            p: "/" + ("providerARNs" if p == "ProviderARNs" else _camel(p))
-            for p in (*self._FIELDS, "AuthorizerResultTtlInSeconds")
-        }
-        ops = _patch(old, new, fields)
-        if ops:
-            await rc.call(
-                "apigateway",
-                "UpdateAuthorizer",
-                {
-                    "restApiId": str(new["RestApiId"]),
-                    "authorizerId": physical_id,
-                    "patchOperations": ops,
-                },
-            )
-        return Result(physical_id, attributes)
-
-    async def delete(self, rc: ResourceContext, physical_id: str, props: dict[str, Any]) -> None:
-        await ignore_missing(
-            rc.call(
-                "apigateway",
-                "DeleteAuthorizer",
-                {"restApiId": str(props["RestApiId"]), "authorizerId": physical_id},
-            ),
-            *_MISSING,
-        )
-
-
-class ApiKey(ResourceHandler):
-    """Ref: the key id. GetAtt: APIKeyId."""
-
-    TYPE = "AWS::ApiGateway::ApiKey"
-
-    async def create(self, rc: ResourceContext, props: dict[str, Any]) -> Result:
-        params: dict[str, Any] = {
-            "name": str(props.get("Name") or rc.physical_name(128)),
-            "enabled": bool(as_bool(props.get("Enabled", False))),
-        }
-        for prop in ("Description", "Value", "CustomerId"):
-            if props.get(prop) is not None:
-                params[_camel(prop)] = str(props[prop])
-        if props.get("GenerateDistinctId") is not None:
-            params["generateDistinctId"] = bool(as_bool(props["GenerateDistinctId"]))
-        if props.get("StageKeys"):
-            params["stageKeys"] = [
-                {"restApiId": str(k["RestApiId"]), "stageName": str(k["StageName"])}
-                for k in props["StageKeys"]
-            ]
-        tags = tags_map(props)
-        if tags:
-            params["tags"] = tags
-        out = await rc.call("apigateway", "CreateApiKey", params)
-        return Result(out["id"], {"APIKeyId": out["id"]})
-
-    async def update(
-        self,
-        rc: ResourceContext,
-        physical_id: str,
-        old: dict[str, Any],
-        new: dict[str, Any],
-        attributes: dict[str, Any],
-    ) -> Result:
-        ops = _patch(
-            old,
-            new,
-            {"Description": "/description", "Enabled": "/enabled", "CustomerId": "/customerId"},
-        )
-        if ops:
-            await rc.call(
-                "apigateway", "UpdateApiKey", {"apiKey": physical_id, "patchOperations": ops}
-            )
-        return Result(physical_id, attributes)
-
-    async def delete(self, rc: ResourceContext, physical_id: str, props: dict[str, Any]) -> None:
-        await ignore_missing(
-            rc.call("apigateway", "DeleteApiKey", {"apiKey": physical_id}), *_MISSING
-        )
+def _stage_keys(keys: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [{"restApiId": str(k["RestApiId"]), "stageName": str(k["StageName"])} for k in keys]
 
 
 def _usage_limits(props: dict[str, Any]) -> dict[str, Any]:
@@ -150,41 +67,33 @@ def _usage_limits(props: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _api_stages(props: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"apiId": str(s["ApiId"]), "stage": str(s["Stage"])} for s in props.get("ApiStages") or []
-    ]
+def _api_stages(stages: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return [{"apiId": str(s["ApiId"]), "stage": str(s["Stage"])} for s in stages or []]
 
 
-class UsagePlan(ResourceHandler):
-    """Ref: the usage plan id. GetAtt: Id."""
+def _rest(noun: str, **spec: Any) -> Spec:
+    """A REST API resource type whose operations are Create/Update/Delete<noun>; it updates by
+    patch operations when it names the fields to patch."""
+    update = f"Update{noun}" if spec.get("patch") is not None else ""
+    return Spec(
+        f"AWS::ApiGateway::{noun}",
+        "apigateway",
+        f"Create{noun}",
+        f"Delete{noun}",
+        _MISSING,
+        update=update,
+        **spec,
+    )
 
-    TYPE = "AWS::ApiGateway::UsagePlan"
 
-    async def create(self, rc: ResourceContext, props: dict[str, Any]) -> Result:
-        params: dict[str, Any] = {
-            "name": str(props.get("UsagePlanName") or rc.physical_name(128)),
-            **_usage_limits(props),
-        }
-        if props.get("Description"):
-            params["description"] = str(props["Description"])
-        if props.get("ApiStages"):
-            params["apiStages"] = _api_stages(props)
-        tags = tags_map(props)
-        if tags:
-            params["tags"] = tags
-        out = await rc.call("apigateway", "CreateUsagePlan", params)
-        return Result(out["id"], {"Id": out["id"]})
+class UsagePlan(SpecHandler):
+    """Ref: the usage plan id. GetAtt: Id. Limits and stages patch field by field."""
 
-    async def update(
-        self,
-        rc: ResourceContext,
-        physical_id: str,
-        old: dict[str, Any],
-        new: dict[str, Any],
-        attributes: dict[str, Any],
-    ) -> Result:
-        ops = _patch(old, new, {"UsagePlanName": "/name", "Description": "/description"})
+    def params(self, props: dict[str, Any]) -> dict[str, Any]:
+        return {**super().params(props), **_usage_limits(props)}
+
+    def patch_ops(self, old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, str]]:
+        ops = super().patch_ops(old, new)
         old_l, new_l = _usage_limits(old), _usage_limits(new)
         for section, fields in (
             ("throttle", ("burstLimit", "rateLimit")),
@@ -200,213 +109,131 @@ class UsagePlan(ResourceHandler):
                         ops.append(
                             {"op": "replace", "path": f"/{section}/{f}", "value": str(after)}
                         )
-        old_s = {f"{s['apiId']}:{s['stage']}" for s in _api_stages(old)}
-        new_s = {f"{s['apiId']}:{s['stage']}" for s in _api_stages(new)}
+        old_s = {f"{s['apiId']}:{s['stage']}" for s in _api_stages(old.get("ApiStages"))}
+        new_s = {f"{s['apiId']}:{s['stage']}" for s in _api_stages(new.get("ApiStages"))}
         ops += [{"op": "add", "path": "/apiStages", "value": s} for s in sorted(new_s - old_s)]
         ops += [{"op": "remove", "path": "/apiStages", "value": s} for s in sorted(old_s - new_s)]
-        if ops:
-            await rc.call(
-                "apigateway",
-                "UpdateUsagePlan",
-                {"usagePlanId": physical_id, "patchOperations": ops},
-            )
-        return Result(physical_id, attributes)
-
-    async def delete(self, rc: ResourceContext, physical_id: str, props: dict[str, Any]) -> None:
-        await ignore_missing(
-            rc.call("apigateway", "DeleteUsagePlan", {"usagePlanId": physical_id}), *_MISSING
-        )
+        return ops
 
 
-class UsagePlanKey(ResourceHandler):
-    """Ref: the key id (as AWS returns it)."""
+class Model(SpecHandler):
+    """Ref: the model name. The schema patches as JSON text."""
 
-    TYPE = "AWS::ApiGateway::UsagePlanKey"
-
-    async def create(self, rc: ResourceContext, props: dict[str, Any]) -> Result:
-        await rc.call(
-            "apigateway",
-            "CreateUsagePlanKey",
-            {
-                "usagePlanId": str(props["UsagePlanId"]),
-                "keyId": str(props["KeyId"]),
-                "keyType": str(props.get("KeyType", "API_KEY")),
-            },
-        )
-        return Result(str(props["KeyId"]), {"Id": f"{props['UsagePlanId']}:{props['KeyId']}"})
-
-    async def delete(self, rc: ResourceContext, physical_id: str, props: dict[str, Any]) -> None:
-        await ignore_missing(
-            rc.call(
-                "apigateway",
-                "DeleteUsagePlanKey",
-                {"usagePlanId": str(props["UsagePlanId"]), "keyId": physical_id},
-            ),
-            *_MISSING,
-        )
-
-
-class Model(ResourceHandler):
-    """Ref: the model name."""
-
-    TYPE = "AWS::ApiGateway::Model"
-
-    async def create(self, rc: ResourceContext, props: dict[str, Any]) -> Result:
-        name = str(props.get("Name") or rc.physical_name(64).replace("-", ""))
-        params: dict[str, Any] = {
-            "restApiId": str(props["RestApiId"]),
-            "name": name,
-            "contentType": str(props.get("ContentType", "application/json")),
-        }
-        if props.get("Schema") is not None:
-            params["schema"] = as_json_text(props["Schema"])
-        if props.get("Description"):
-            params["description"] = str(props["Description"])
-        await rc.call("apigateway", "CreateModel", params)
-        return Result(name, {})
-
-    async def update(
-        self,
-        rc: ResourceContext,
-        physical_id: str,
-        old: dict[str, Any],
-        new: dict[str, Any],
-        attributes: dict[str, Any],
-    ) -> Result:
-        ops = _patch(old, new, {"Description": "/description"})
+    def patch_ops(self, old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, str]]:
+        ops = super().patch_ops(old, new)
         if old.get("Schema") != new.get("Schema"):
             ops.append(
                 {"op": "replace", "path": "/schema", "value": as_json_text(new.get("Schema") or {})}
             )
-        if ops:
-            await rc.call(
-                "apigateway",
-                "UpdateModel",
-                {
-                    "restApiId": str(new["RestApiId"]),
-                    "modelName": physical_id,
-                    "patchOperations": ops,
-                },
-            )
-        return Result(physical_id, attributes)
+        return ops
 
-    async def delete(self, rc: ResourceContext, physical_id: str, props: dict[str, Any]) -> None:
-        await ignore_missing(
-            rc.call(
-                "apigateway",
-                "DeleteModel",
-                {"restApiId": str(props["RestApiId"]), "modelName": physical_id},
-            ),
-            *_MISSING,
+
+HANDLERS: list[ResourceHandler] = [
+    SpecHandler(
+        _rest(
+            "Authorizer",
+            keys=(_API,),
+            params=_AUTHORIZER_PARAMS,
+            attributes={"AuthorizerId": member("id")},
+            id_param="authorizerId",
+            patch={p.prop: "/" + p.name for p in _AUTHORIZER_PARAMS},
         )
-
-
-class RequestValidator(ResourceHandler):
-    """Ref: the validator id. GetAtt: RequestValidatorId."""
-
-    TYPE = "AWS::ApiGateway::RequestValidator"
-
-    async def create(self, rc: ResourceContext, props: dict[str, Any]) -> Result:
-        out = await rc.call(
-            "apigateway",
-            "CreateRequestValidator",
-            {
-                "restApiId": str(props["RestApiId"]),
-                "name": str(props.get("Name") or rc.logical_id),
-                "validateRequestBody": bool(as_bool(props.get("ValidateRequestBody", False))),
-                "validateRequestParameters": bool(
-                    as_bool(props.get("ValidateRequestParameters", False))
-                ),
+    ),
+    SpecHandler(
+        _rest(
+            "ApiKey",
+            name=Name("name", "Name", lambda rc: rc.physical_name(128)),
+            params=(
+                Param("Enabled", "enabled", flag, default=False),
+                Param("Description", "description", text),
+                Param("Value", "value", text),
+                Param("CustomerId", "customerId", text),
+                Param("GenerateDistinctId", "generateDistinctId", flag),
+                Param("StageKeys", "stageKeys", _stage_keys, truthy=True),
+            ),
+            tags="tags",
+            attributes={"APIKeyId": member("id")},
+            id_param="apiKey",
+            patch={
+                "Description": "/description",
+                "Enabled": "/enabled",
+                "CustomerId": "/customerId",
             },
         )
-        return Result(out["id"], {"RequestValidatorId": out["id"]})
-
-    async def update(
-        self,
-        rc: ResourceContext,
-        physical_id: str,
-        old: dict[str, Any],
-        new: dict[str, Any],
-        attributes: dict[str, Any],
-    ) -> Result:
-        ops = _patch(
-            old,
-            new,
-            {
+    ),
+    UsagePlan(
+        _rest(
+            "UsagePlan",
+            name=Name("name", "UsagePlanName", lambda rc: rc.physical_name(128)),
+            params=(
+                Param("Description", "description", text, truthy=True),
+                Param("ApiStages", "apiStages", _api_stages, truthy=True),
+            ),
+            tags="tags",
+            attributes={"Id": member("id")},
+            id_param="usagePlanId",
+            patch={"UsagePlanName": "/name", "Description": "/description"},
+        )
+    ),
+    SpecHandler(
+        _rest(
+            "UsagePlanKey",
+            keys=(key("UsagePlanId", "usagePlanId"),),
+            params=(key("KeyId", "keyId"), Param("KeyType", "keyType", text, "API_KEY")),
+            # Ref is the key id, as AWS returns it.
+            physical=lambda m: str(m.props["KeyId"]),
+            attributes={"Id": lambda m: f"{m.props['UsagePlanId']}:{m.props['KeyId']}"},
+            id_param="keyId",
+        )
+    ),
+    Model(
+        _rest(
+            "Model",
+            keys=(_API,),
+            name=Name("name", "Name", lambda rc: rc.physical_name(64).replace("-", "")),
+            params=(
+                Param("ContentType", "contentType", text, "application/json"),
+                Param("Schema", "schema", as_json_text),
+                Param("Description", "description", text, truthy=True),
+            ),
+            physical=the_name,
+            id_param="modelName",
+            patch={"Description": "/description"},
+        )
+    ),
+    SpecHandler(
+        _rest(
+            "RequestValidator",
+            keys=(_API,),
+            name=Name("name", "Name", lambda rc: rc.logical_id),
+            params=(
+                Param("ValidateRequestBody", "validateRequestBody", flag, False),
+                Param("ValidateRequestParameters", "validateRequestParameters", flag, False),
+            ),
+            attributes={"RequestValidatorId": member("id")},
+            id_param="requestValidatorId",
+            patch={
                 "ValidateRequestBody": "/validateRequestBody",
                 "ValidateRequestParameters": "/validateRequestParameters",
             },
         )
-        if ops:
-            await rc.call(
-                "apigateway",
-                "UpdateRequestValidator",
-                {
-                    "restApiId": str(new["RestApiId"]),
-                    "requestValidatorId": physical_id,
-                    "patchOperations": ops,
-                },
-            )
-        return Result(physical_id, attributes)
-
-    async def delete(self, rc: ResourceContext, physical_id: str, props: dict[str, Any]) -> None:
-        await ignore_missing(
-            rc.call(
-                "apigateway",
-                "DeleteRequestValidator",
-                {"restApiId": str(props["RestApiId"]), "requestValidatorId": physical_id},
+    ),
+    SpecHandler(
+        Spec(
+            "AWS::ApiGateway::GatewayResponse",
+            "apigateway",
+            "PutGatewayResponse",
+            "DeleteGatewayResponse",
+            _MISSING,
+            keys=(_API, key("ResponseType", "responseType")),
+            params=(
+                Param("StatusCode", "statusCode", text),
+                Param("ResponseParameters", "responseParameters", str_map, truthy=True),
+                Param("ResponseTemplates", "responseTemplates", str_map, truthy=True),
             ),
-            *_MISSING,
+            physical=lambda m: f"{m.props['RestApiId']}|{m.props['ResponseType']}",
+            # Put again, whole: the response is keyed by its type.
+            update="PutGatewayResponse",
         )
-
-
-class GatewayResponse(ResourceHandler):
-    TYPE = "AWS::ApiGateway::GatewayResponse"
-
-    async def _put(self, rc: ResourceContext, props: dict[str, Any]) -> None:
-        params: dict[str, Any] = {
-            "restApiId": str(props["RestApiId"]),
-            "responseType": str(props["ResponseType"]),
-        }
-        if props.get("StatusCode") is not None:
-            params["statusCode"] = str(props["StatusCode"])
-        for prop in ("ResponseParameters", "ResponseTemplates"):
-            if props.get(prop):
-                params[_camel(prop)] = {k: str(v) for k, v in props[prop].items()}
-        await rc.call("apigateway", "PutGatewayResponse", params)
-
-    async def create(self, rc: ResourceContext, props: dict[str, Any]) -> Result:
-        await self._put(rc, props)
-        return Result(f"{props['RestApiId']}|{props['ResponseType']}", {})
-
-    async def update(
-        self,
-        rc: ResourceContext,
-        physical_id: str,
-        old: dict[str, Any],
-        new: dict[str, Any],
-        attributes: dict[str, Any],
-    ) -> Result:
-        await self._put(rc, new)
-        return Result(physical_id, attributes)
-
-    async def delete(self, rc: ResourceContext, physical_id: str, props: dict[str, Any]) -> None:
-        await ignore_missing(
-            rc.call(
-                "apigateway",
-                "DeleteGatewayResponse",
-                {"restApiId": str(props["RestApiId"]), "responseType": str(props["ResponseType"])},
-            ),
-            *_MISSING,
-        )
-
-
-HANDLERS: list[ResourceHandler] = [
-    Authorizer(),
-    ApiKey(),
-    UsagePlan(),
-    UsagePlanKey(),
-    Model(),
-    RequestValidator(),
-    GatewayResponse(),
+    ),
 ]

@@ -12,9 +12,20 @@ from overcast.services.cloudformation.resources.base import (
     Result,
     as_bool,
     as_int,
+    changed,
     ignore_missing,
     pick,
     tags_map,
+)
+from overcast.services.cloudformation.resources.generic import (
+    Param,
+    Spec,
+    SpecHandler,
+    flag,
+    key,
+    member,
+    same,
+    str_map,
 )
 from overcast.services.cloudformation.s3urls import fetch_url
 
@@ -30,12 +41,12 @@ _BOOLS = (
 
 
 def _typed(params: dict[str, Any]) -> dict[str, Any]:
-    for key in _INTS:
-        if key in params:
-            params[key] = as_int(params[key])
-    for key in _BOOLS:
-        if key in params:
-            params[key] = bool(as_bool(params[key]))
+    for name in _INTS:
+        if name in params:
+            params[name] = as_int(params[name])
+    for name in _BOOLS:
+        if name in params:
+            params[name] = bool(as_bool(params[name]))
     return params
 
 
@@ -103,9 +114,7 @@ class Api(ResourceHandler):
         attributes: dict[str, Any],
     ) -> Result:
         out: dict[str, Any] = {}
-        if old.get("Body") != new.get("Body") or old.get("BodyS3Location") != new.get(
-            "BodyS3Location"
-        ):
+        if changed(old, new, "Body", "BodyS3Location"):
             body = await _body(rc, new)
             if body is not None:
                 out = await rc.call(
@@ -116,12 +125,12 @@ class Api(ResourceHandler):
             for f in _API_FIELDS
             if f not in ("ProtocolType", "Target", "RouteKey", "CredentialsArn")
         ]
-        changed = {
+        updates = {
             f: new.get(f) for f in fields if old.get(f) != new.get(f) and new.get(f) is not None
         }
-        if changed:
+        if updates:
             out = await rc.call(
-                "apigatewayv2", "UpdateApi", {"ApiId": physical_id, **_typed(changed)}
+                "apigatewayv2", "UpdateApi", {"ApiId": physical_id, **_typed(updates)}
             )
         if "CorsConfiguration" in old and "CorsConfiguration" not in new:
             await rc.call("apigatewayv2", "DeleteCorsConfiguration", {"ApiId": physical_id})
@@ -134,48 +143,37 @@ class Api(ResourceHandler):
         )
 
 
-class _Child(ResourceHandler):
-    """A sub-resource of an API: create/update/delete by operation name and id field."""
+def _typed_params(*props: str) -> tuple[Param, ...]:
+    """Properties sent under their own names, numbers and flags converted."""
+    return tuple(
+        Param(p, p, as_int if p in _INTS else flag if p in _BOOLS else same) for p in props
+    )
 
-    NOUN = ""
-    ID = ""
-    FIELDS: tuple[str, ...] = ()
 
-    def _params(self, props: dict[str, Any]) -> dict[str, Any]:
-        return _typed({"ApiId": str(props["ApiId"]), **pick(props, *self.FIELDS)})
-
-    async def create(self, rc: ResourceContext, props: dict[str, Any]) -> Result:
-        out = await rc.call("apigatewayv2", f"Create{self.NOUN}", self._params(props))
-        return Result(str(out[self.ID]), {self.ID: out[self.ID]})
-
-    async def update(
-        self,
-        rc: ResourceContext,
-        physical_id: str,
-        old: dict[str, Any],
-        new: dict[str, Any],
-        attributes: dict[str, Any],
-    ) -> Result:
-        params = self._params(new)
-        params[self.ID] = physical_id
-        await rc.call("apigatewayv2", f"Update{self.NOUN}", params)
-        return Result(physical_id, attributes)
-
-    async def delete(self, rc: ResourceContext, physical_id: str, props: dict[str, Any]) -> None:
-        await ignore_missing(
-            rc.call(
-                "apigatewayv2",
-                f"Delete{self.NOUN}",
-                {"ApiId": str(props["ApiId"]), self.ID: physical_id},
-            ),
-            *_MISSING,
+def _child(noun: str, id_member: str, *fields: str) -> SpecHandler:
+    """A sub-resource of an API: create/update/delete by operation name and id member."""
+    return SpecHandler(
+        Spec(
+            f"AWS::ApiGatewayV2::{noun}",
+            "apigatewayv2",
+            f"Create{noun}",
+            f"Delete{noun}",
+            _MISSING,
+            keys=(key("ApiId"),),
+            params=_typed_params(*fields),
+            physical=member(id_member),
+            attributes={id_member: member(id_member)},
+            id_param=id_member,
+            update=f"Update{noun}",
         )
+    )
 
 
-class Route(_Child):
-    TYPE = "AWS::ApiGatewayV2::Route"
-    NOUN, ID = "Route", "RouteId"
-    FIELDS = (
+HANDLERS: list[ResourceHandler] = [
+    Api(),
+    _child(
+        "Route",
+        "RouteId",
         "RouteKey",
         "Target",
         "AuthorizationType",
@@ -187,13 +185,10 @@ class Route(_Child):
         "RequestModels",
         "RequestParameters",
         "ModelSelectionExpression",
-    )
-
-
-class Integration(_Child):
-    TYPE = "AWS::ApiGatewayV2::Integration"
-    NOUN, ID = "Integration", "IntegrationId"
-    FIELDS = (
+    ),
+    _child(
+        "Integration",
+        "IntegrationId",
         "IntegrationType",
         "IntegrationUri",
         "IntegrationMethod",
@@ -211,13 +206,10 @@ class Integration(_Child):
         "PassthroughBehavior",
         "ContentHandlingStrategy",
         "TlsConfig",
-    )
-
-
-class Authorizer(_Child):
-    TYPE = "AWS::ApiGatewayV2::Authorizer"
-    NOUN, ID = "Authorizer", "AuthorizerId"
-    FIELDS = (
+    ),
+    _child(
+        "Authorizer",
+        "AuthorizerId",
         "AuthorizerType",
         "Name",
         "IdentitySource",
@@ -228,61 +220,33 @@ class Authorizer(_Child):
         "AuthorizerResultTtlInSeconds",
         "AuthorizerCredentialsArn",
         "IdentityValidationExpression",
-    )
-
-
-class Stage(ResourceHandler):
-    """Ref: the stage name."""
-
-    TYPE = "AWS::ApiGatewayV2::Stage"
-    FIELDS = (
-        "StageName",
-        "AutoDeploy",
-        "DeploymentId",
-        "Description",
-        "StageVariables",
-        "DefaultRouteSettings",
-        "RouteSettings",
-        "AccessLogSettings",
-        "ClientCertificateId",
-    )
-
-    def _params(self, props: dict[str, Any]) -> dict[str, Any]:
-        params = _typed({"ApiId": str(props["ApiId"]), **pick(props, *self.FIELDS)})
-        if "StageVariables" in params:
-            params["StageVariables"] = {k: str(v) for k, v in params["StageVariables"].items()}
-        return params
-
-    async def create(self, rc: ResourceContext, props: dict[str, Any]) -> Result:
-        params = self._params(props)
-        tags = tags_map(props)
-        if tags:
-            params["Tags"] = tags
-        out = await rc.call("apigatewayv2", "CreateStage", params)
-        return Result(str(out["StageName"]), {})
-
-    async def update(
-        self,
-        rc: ResourceContext,
-        physical_id: str,
-        old: dict[str, Any],
-        new: dict[str, Any],
-        attributes: dict[str, Any],
-    ) -> Result:
-        params = self._params(new)
-        params["StageName"] = physical_id
-        await rc.call("apigatewayv2", "UpdateStage", params)
-        return Result(physical_id, attributes)
-
-    async def delete(self, rc: ResourceContext, physical_id: str, props: dict[str, Any]) -> None:
-        await ignore_missing(
-            rc.call(
-                "apigatewayv2",
-                "DeleteStage",
-                {"ApiId": str(props["ApiId"]), "StageName": physical_id},
+    ),
+    # Ref: the stage name.
+    SpecHandler(
+        Spec(
+            "AWS::ApiGatewayV2::Stage",
+            "apigatewayv2",
+            "CreateStage",
+            "DeleteStage",
+            _MISSING,
+            keys=(key("ApiId"),),
+            params=(
+                *_typed_params(
+                    "StageName",
+                    "AutoDeploy",
+                    "DeploymentId",
+                    "Description",
+                    "DefaultRouteSettings",
+                    "RouteSettings",
+                    "AccessLogSettings",
+                    "ClientCertificateId",
+                ),
+                Param("StageVariables", "StageVariables", str_map),
             ),
-            *_MISSING,
+            tags="Tags",
+            physical=member("StageName"),
+            id_param="StageName",
+            update="UpdateStage",
         )
-
-
-HANDLERS: list[ResourceHandler] = [Api(), Route(), Integration(), Authorizer(), Stage()]
+    ),
+]

@@ -9,7 +9,7 @@ import secrets
 import string
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from overcast.core.errors import ServiceError
 
@@ -69,7 +69,7 @@ class ResourceHandler:
     type can change in place; the default replaces nothing and re-runs `create` semantics only
     where the subclass says so)."""
 
-    TYPE: ClassVar[str] = ""
+    TYPE: str = ""
 
     async def create(self, rc: ResourceContext, props: dict[str, Any]) -> Result:
         raise NotImplementedError
@@ -122,6 +122,11 @@ def as_json_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value)
+
+
+def changed(old: dict[str, Any], new: dict[str, Any], *names: str) -> bool:
+    """Whether any of the named properties differs between the old and new properties."""
+    return any(old.get(n) != new.get(n) for n in names)
 
 
 def pick(props: dict[str, Any], *names: str) -> dict[str, Any]:

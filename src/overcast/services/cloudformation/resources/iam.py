@@ -11,6 +11,7 @@ from overcast.services.cloudformation.resources.base import (
     Result,
     as_int,
     as_json_text,
+    changed,
     ignore_missing,
     tags_list,
 )
@@ -95,9 +96,7 @@ class Role(ResourceHandler):
                     "PolicyDocument": as_json_text(new.get("AssumeRolePolicyDocument", {})),
                 },
             )
-        if old.get("Description") != new.get("Description") or old.get(
-            "MaxSessionDuration"
-        ) != new.get("MaxSessionDuration"):
+        if changed(old, new, "Description", "MaxSessionDuration"):
             params: dict[str, Any] = {
                 "RoleName": physical_id,
                 "Description": new.get("Description", ""),

@@ -14,10 +14,23 @@ from overcast.services.cloudformation.resources.base import (
     ResourceHandler,
     Result,
     as_int,
+    changed,
     ignore_missing,
     name_from_arn,
     pick,
     tags_map,
+)
+from overcast.services.cloudformation.resources.generic import (
+    Made,
+    Name,
+    Param,
+    Spec,
+    SpecHandler,
+    follow_int,
+    key,
+    member,
+    text,
+    the_name,
 )
 
 _MISSING = ("ResourceNotFoundException",)
@@ -63,9 +76,9 @@ def _configuration(props: dict[str, Any]) -> dict[str, Any]:
     out = pick(props, *_CONFIG)
     if "KmsKeyArn" in props:
         out["KMSKeyArn"] = props["KmsKeyArn"]
-    for key in ("Timeout", "MemorySize"):
-        if props.get(key) is not None:
-            out[key] = as_int(props[key])
+    for name in ("Timeout", "MemorySize"):
+        if props.get(name) is not None:
+            out[name] = as_int(props[name])
     if "EphemeralStorage" in out:
         out["EphemeralStorage"] = {"Size": as_int(out["EphemeralStorage"].get("Size", 512))}
     env = props.get("Environment")
@@ -92,6 +105,19 @@ async def _wait_ready(rc: ResourceContext, name: str) -> dict[str, Any]:
     raise ResourceError(f"Function {name} did not become active")
 
 
+async def _concurrency(
+    rc: ResourceContext, name: str, old: dict[str, Any], new: dict[str, Any]
+) -> None:
+    await follow_int(
+        rc,
+        "lambda",
+        {"FunctionName": name},
+        (old, new, "ReservedConcurrentExecutions"),
+        ("PutFunctionConcurrency", "ReservedConcurrentExecutions"),
+        "DeleteFunctionConcurrency",
+    )
+
+
 class Function(ResourceHandler):
     """Ref: the function name. GetAtt: Arn."""
 
@@ -110,17 +136,7 @@ class Function(ResourceHandler):
             params["Architectures"] = props["Architectures"]
         out = await rc.call("lambda", "CreateFunction", params)
         try:
-            if props.get("ReservedConcurrentExecutions") is not None:
-                await rc.call(
-                    "lambda",
-                    "PutFunctionConcurrency",
-                    {
-                        "FunctionName": name,
-                        "ReservedConcurrentExecutions": as_int(
-                            props["ReservedConcurrentExecutions"]
-                        ),
-                    },
-                )
+            await _concurrency(rc, name, {}, props)
             await _wait_ready(rc, name)
         except Exception:
             await ignore_missing(
@@ -137,9 +153,7 @@ class Function(ResourceHandler):
         new: dict[str, Any],
         attributes: dict[str, Any],
     ) -> Result:
-        if old.get("Code") != new.get("Code") or old.get("Architectures") != new.get(
-            "Architectures"
-        ):
+        if changed(old, new, "Code", "Architectures"):
             params = {"FunctionName": physical_id, **_code(new)}
             if new.get("Architectures"):
                 params["Architectures"] = new["Architectures"]
@@ -154,18 +168,7 @@ class Function(ResourceHandler):
                 params["Layers"] = []
             await rc.call("lambda", "UpdateFunctionConfiguration", params)
             await _wait_ready(rc, physical_id)
-        if old.get("ReservedConcurrentExecutions") != new.get("ReservedConcurrentExecutions"):
-            if new.get("ReservedConcurrentExecutions") is None:
-                await rc.call("lambda", "DeleteFunctionConcurrency", {"FunctionName": physical_id})
-            else:
-                await rc.call(
-                    "lambda",
-                    "PutFunctionConcurrency",
-                    {
-                        "FunctionName": physical_id,
-                        "ReservedConcurrentExecutions": as_int(new["ReservedConcurrentExecutions"]),
-                    },
-                )
+        await _concurrency(rc, physical_id, old, new)
         old_tags, new_tags = tags_map(old), tags_map(new)
         if old_tags != new_tags:
             arn = attributes["Arn"]
@@ -215,109 +218,23 @@ class Version(ResourceHandler):
         )
 
 
-class Alias(ResourceHandler):
-    """Ref: the alias ARN. GetAtt: AliasArn."""
-
-    TYPE = "AWS::Lambda::Alias"
-
-    def _params(self, props: dict[str, Any]) -> dict[str, Any]:
-        out = {
-            "FunctionName": str(props["FunctionName"]),
-            "Name": str(props["Name"]),
-            "FunctionVersion": str(props["FunctionVersion"]),
-            **pick(props, "Description"),
-        }
-        routing = props.get("RoutingConfig")
-        if routing:
-            weights = {
-                str(w["FunctionVersion"]): float(w["FunctionWeight"])
-                for w in routing.get("AdditionalVersionWeights") or []
-            }
-            out["RoutingConfig"] = {"AdditionalVersionWeights": weights}
-        return out
-
-    async def create(self, rc: ResourceContext, props: dict[str, Any]) -> Result:
-        out = await rc.call("lambda", "CreateAlias", self._params(props))
-        return Result(out["AliasArn"], {"AliasArn": out["AliasArn"]})
-
-    async def update(
-        self,
-        rc: ResourceContext,
-        physical_id: str,
-        old: dict[str, Any],
-        new: dict[str, Any],
-        attributes: dict[str, Any],
-    ) -> Result:
-        params = self._params(new)
-        if "RoutingConfig" not in params:
-            params["RoutingConfig"] = {"AdditionalVersionWeights": {}}
-        await rc.call("lambda", "UpdateAlias", params)
-        return Result(physical_id, attributes)
-
-    async def delete(self, rc: ResourceContext, physical_id: str, props: dict[str, Any]) -> None:
-        await ignore_missing(
-            rc.call(
-                "lambda",
-                "DeleteAlias",
-                {"FunctionName": str(props["FunctionName"]), "Name": str(props["Name"])},
-            ),
-            *_MISSING,
-        )
+def _routing(routing: dict[str, Any]) -> dict[str, Any]:
+    weights = {
+        str(w["FunctionVersion"]): float(w["FunctionWeight"])
+        for w in routing.get("AdditionalVersionWeights") or []
+    }
+    return {"AdditionalVersionWeights": weights}
 
 
-class Permission(ResourceHandler):
-    """A statement in a function's resource policy. Ref: the statement id."""
-
-    TYPE = "AWS::Lambda::Permission"
-
-    async def create(self, rc: ResourceContext, props: dict[str, Any]) -> Result:
-        sid = rc.physical_name(100)
-        params = {
-            "FunctionName": str(props["FunctionName"]),
-            "StatementId": sid,
-            "Action": props["Action"],
-            "Principal": props["Principal"],
-            **pick(
-                props,
-                "SourceArn",
-                "SourceAccount",
-                "EventSourceToken",
-                "PrincipalOrgID",
-                "FunctionUrlAuthType",
-            ),
-        }
-        await rc.call("lambda", "AddPermission", params)
-        return Result(sid, {})
-
-    async def delete(self, rc: ResourceContext, physical_id: str, props: dict[str, Any]) -> None:
-        await ignore_missing(
-            rc.call(
-                "lambda",
-                "RemovePermission",
-                {"FunctionName": str(props["FunctionName"]), "StatementId": physical_id},
-            ),
-            *_MISSING,
-        )
+def _cors(value: dict[str, Any]) -> dict[str, Any]:
+    cors = dict(value)
+    if "MaxAge" in cors:
+        cors["MaxAge"] = as_int(cors["MaxAge"])
+    return cors
 
 
-class LayerVersion(ResourceHandler):
-    """Ref: the layer version ARN. GetAtt: LayerVersionArn."""
-
-    TYPE = "AWS::Lambda::LayerVersion"
-
-    async def create(self, rc: ResourceContext, props: dict[str, Any]) -> Result:
-        name = str(props.get("LayerName") or rc.physical_name(64))
-        content = props.get("Content") or {}
-        params = {
-            "LayerName": name,
-            "Content": pick(content, "S3Bucket", "S3Key", "S3ObjectVersion"),
-            **pick(
-                props, "Description", "CompatibleRuntimes", "LicenseInfo", "CompatibleArchitectures"
-            ),
-        }
-        out = await rc.call("lambda", "PublishLayerVersion", params)
-        arn = out["LayerVersionArn"]
-        return Result(arn, {"LayerVersionArn": arn})
+class LayerVersion(SpecHandler):
+    """Ref: the layer version ARN. GetAtt: LayerVersionArn. Deleted by layer and number."""
 
     async def delete(self, rc: ResourceContext, physical_id: str, props: dict[str, Any]) -> None:
         layer_arn, _, number = physical_id.rpartition(":")
@@ -331,107 +248,128 @@ class LayerVersion(ResourceHandler):
         )
 
 
-class Url(ResourceHandler):
-    """Ref: the function's ARN. GetAtt: FunctionArn, FunctionUrl."""
-
-    TYPE = "AWS::Lambda::Url"
-
-    def _params(self, props: dict[str, Any]) -> dict[str, Any]:
-        out = {
-            "FunctionName": str(props["TargetFunctionArn"]),
-            "AuthType": props["AuthType"],
-            **pick(props, "Qualifier", "InvokeMode"),
-        }
-        if props.get("Cors"):
-            cors = dict(props["Cors"])
-            if "MaxAge" in cors:
-                cors["MaxAge"] = as_int(cors["MaxAge"])
-            out["Cors"] = cors
-        return out
-
-    async def create(self, rc: ResourceContext, props: dict[str, Any]) -> Result:
-        out = await rc.call("lambda", "CreateFunctionUrlConfig", self._params(props))
-        return Result(
-            out["FunctionArn"],
-            {"FunctionArn": out["FunctionArn"], "FunctionUrl": out["FunctionUrl"]},
-        )
-
-    async def update(
-        self,
-        rc: ResourceContext,
-        physical_id: str,
-        old: dict[str, Any],
-        new: dict[str, Any],
-        attributes: dict[str, Any],
-    ) -> Result:
-        params = self._params(new)
-        if "Cors" not in params:
-            params["Cors"] = {}
-        out = await rc.call("lambda", "UpdateFunctionUrlConfig", params)
-        return Result(
-            physical_id, {"FunctionArn": out["FunctionArn"], "FunctionUrl": out["FunctionUrl"]}
-        )
-
-    async def delete(self, rc: ResourceContext, physical_id: str, props: dict[str, Any]) -> None:
-        await ignore_missing(
-            rc.call(
-                "lambda",
-                "DeleteFunctionUrlConfig",
-                {"FunctionName": str(props["TargetFunctionArn"]), **pick(props, "Qualifier")},
-            ),
-            *_MISSING,
-        )
+def _qualified(m: Made) -> str:
+    return f"{name_from_arn(str(m.props['FunctionName']))}|{m.props.get('Qualifier', '$LATEST')}"
 
 
-class EventInvokeConfig(ResourceHandler):
-    TYPE = "AWS::Lambda::EventInvokeConfig"
-
-    def _params(self, props: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "FunctionName": str(props["FunctionName"]),
-            "Qualifier": str(props.get("Qualifier", "$LATEST")),
-        }
-        for key in ("MaximumEventAgeInSeconds", "MaximumRetryAttempts"):
-            if props.get(key) is not None:
-                out[key] = as_int(props[key])
-        if props.get("DestinationConfig"):
-            out["DestinationConfig"] = props["DestinationConfig"]
-        return out
-
-    async def create(self, rc: ResourceContext, props: dict[str, Any]) -> Result:
-        await rc.call("lambda", "PutFunctionEventInvokeConfig", self._params(props))
-        fn = name_from_arn(str(props["FunctionName"]))
-        return Result(f"{fn}|{props.get('Qualifier', '$LATEST')}", {})
-
-    async def update(
-        self,
-        rc: ResourceContext,
-        physical_id: str,
-        old: dict[str, Any],
-        new: dict[str, Any],
-        attributes: dict[str, Any],
-    ) -> Result:
-        await rc.call("lambda", "PutFunctionEventInvokeConfig", self._params(new))
-        return Result(physical_id, attributes)
-
-    async def delete(self, rc: ResourceContext, physical_id: str, props: dict[str, Any]) -> None:
-        params = self._params(props)
-        await ignore_missing(
-            rc.call(
-                "lambda",
-                "DeleteFunctionEventInvokeConfig",
-                {"FunctionName": params["FunctionName"], "Qualifier": params["Qualifier"]},
-            ),
-            *_MISSING,
-        )
-
+_FUNCTION = key("FunctionName")
 
 HANDLERS: list[ResourceHandler] = [
     Function(),
     Version(),
-    Alias(),
-    Permission(),
-    LayerVersion(),
-    Url(),
-    EventInvokeConfig(),
+    SpecHandler(
+        Spec(
+            "AWS::Lambda::Alias",
+            "lambda",
+            "CreateAlias",
+            "DeleteAlias",
+            _MISSING,
+            keys=(_FUNCTION, key("Name")),
+            params=(
+                key("FunctionVersion"),
+                Param("Description"),
+                Param("RoutingConfig", conv=_routing, truthy=True),
+            ),
+            physical=member("AliasArn"),
+            attributes={"AliasArn": member("AliasArn")},
+            update="UpdateAlias",
+            # A routing config left out of the template clears the weights.
+            update_defaults={"RoutingConfig": {"AdditionalVersionWeights": {}}},
+        )
+    ),
+    # A statement in a function's resource policy. Ref: the statement id.
+    SpecHandler(
+        Spec(
+            "AWS::Lambda::Permission",
+            "lambda",
+            "AddPermission",
+            "RemovePermission",
+            _MISSING,
+            keys=(_FUNCTION,),
+            name=Name("StatementId", "", lambda rc: rc.physical_name(100)),
+            params=(
+                Param("Action", required=True),
+                Param("Principal", required=True),
+                *(
+                    Param(p)
+                    for p in (
+                        "SourceArn",
+                        "SourceAccount",
+                        "EventSourceToken",
+                        "PrincipalOrgID",
+                        "FunctionUrlAuthType",
+                    )
+                ),
+            ),
+            physical=the_name,
+            id_param="StatementId",
+        )
+    ),
+    LayerVersion(
+        Spec(
+            "AWS::Lambda::LayerVersion",
+            "lambda",
+            "PublishLayerVersion",
+            "DeleteLayerVersion",
+            _MISSING,
+            name=Name("LayerName", "LayerName", lambda rc: rc.physical_name(64)),
+            params=(
+                Param(
+                    "Content",
+                    conv=lambda c: pick(c, "S3Bucket", "S3Key", "S3ObjectVersion"),
+                    default={},
+                ),
+                *(
+                    Param(p)
+                    for p in (
+                        "Description",
+                        "CompatibleRuntimes",
+                        "LicenseInfo",
+                        "CompatibleArchitectures",
+                    )
+                ),
+            ),
+            physical=member("LayerVersionArn"),
+            attributes={"LayerVersionArn": member("LayerVersionArn")},
+        )
+    ),
+    # Ref: the function's ARN. GetAtt: FunctionArn, FunctionUrl.
+    SpecHandler(
+        Spec(
+            "AWS::Lambda::Url",
+            "lambda",
+            "CreateFunctionUrlConfig",
+            "DeleteFunctionUrlConfig",
+            _MISSING,
+            keys=(key("TargetFunctionArn", "FunctionName"), Param("Qualifier")),
+            params=(
+                Param("AuthType", required=True),
+                Param("InvokeMode"),
+                Param("Cors", conv=_cors, truthy=True),
+            ),
+            physical=member("FunctionArn"),
+            attributes={"FunctionArn": member("FunctionArn"), "FunctionUrl": member("FunctionUrl")},
+            update="UpdateFunctionUrlConfig",
+            update_defaults={"Cors": {}},
+            update_attributes=True,
+        )
+    ),
+    SpecHandler(
+        Spec(
+            "AWS::Lambda::EventInvokeConfig",
+            "lambda",
+            "PutFunctionEventInvokeConfig",
+            "DeleteFunctionEventInvokeConfig",
+            _MISSING,
+            keys=(_FUNCTION, Param("Qualifier", conv=text, default="$LATEST")),
+            params=(
+                Param("MaximumEventAgeInSeconds", conv=as_int),
+                Param("MaximumRetryAttempts", conv=as_int),
+                Param("DestinationConfig", truthy=True),
+            ),
+            physical=_qualified,
+            # Put again, whole: the configuration is keyed by function and qualifier.
+            update="PutFunctionEventInvokeConfig",
+        )
+    ),
 ]

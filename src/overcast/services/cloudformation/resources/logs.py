@@ -8,36 +8,39 @@ from overcast.services.cloudformation.resources.base import (
     ResourceContext,
     ResourceHandler,
     Result,
-    as_int,
-    ignore_missing,
-    pick,
-    tags_map,
+)
+from overcast.services.cloudformation.resources.generic import (
+    Name,
+    Param,
+    Spec,
+    SpecHandler,
+    follow_int,
+    the_name,
 )
 
 _MISSING = ("ResourceNotFoundException",)
 
 
-class LogGroup(ResourceHandler):
-    """Ref: the log group name. GetAtt: Arn."""
+async def _retention(
+    rc: ResourceContext, name: str, old: dict[str, Any], new: dict[str, Any]
+) -> None:
+    await follow_int(
+        rc,
+        "logs",
+        {"logGroupName": name},
+        (old, new, "RetentionInDays"),
+        ("PutRetentionPolicy", "retentionInDays"),
+        "DeleteRetentionPolicy",
+    )
 
-    TYPE = "AWS::Logs::LogGroup"
+
+class LogGroup(SpecHandler):
+    """Ref: the log group name. GetAtt: Arn. Retention is a policy of its own."""
 
     async def create(self, rc: ResourceContext, props: dict[str, Any]) -> Result:
-        name = str(props.get("LogGroupName") or rc.physical_name(512))
-        params: dict[str, Any] = {"logGroupName": name, **pick(props, "KmsKeyId")}
-        if "KmsKeyId" in params:
-            params["kmsKeyId"] = params.pop("KmsKeyId")
-        tags = tags_map(props)
-        if tags:
-            params["tags"] = tags
-        await rc.call("logs", "CreateLogGroup", params)
-        if props.get("RetentionInDays") is not None:
-            await rc.call(
-                "logs",
-                "PutRetentionPolicy",
-                {"logGroupName": name, "retentionInDays": as_int(props["RetentionInDays"])},
-            )
-        return Result(name, {"Arn": rc.arn("logs", f"log-group:{name}:*")})
+        result = await super().create(rc, props)
+        await _retention(rc, result.physical_id, {}, props)
+        return result
 
     async def update(
         self,
@@ -47,24 +50,24 @@ class LogGroup(ResourceHandler):
         new: dict[str, Any],
         attributes: dict[str, Any],
     ) -> Result:
-        if old.get("RetentionInDays") != new.get("RetentionInDays"):
-            if new.get("RetentionInDays") is None:
-                await rc.call("logs", "DeleteRetentionPolicy", {"logGroupName": physical_id})
-            else:
-                await rc.call(
-                    "logs",
-                    "PutRetentionPolicy",
-                    {
-                        "logGroupName": physical_id,
-                        "retentionInDays": as_int(new["RetentionInDays"]),
-                    },
-                )
+        await _retention(rc, physical_id, old, new)
         return Result(physical_id, attributes)
 
-    async def delete(self, rc: ResourceContext, physical_id: str, props: dict[str, Any]) -> None:
-        await ignore_missing(
-            rc.call("logs", "DeleteLogGroup", {"logGroupName": physical_id}), *_MISSING
+
+HANDLERS: list[ResourceHandler] = [
+    LogGroup(
+        Spec(
+            "AWS::Logs::LogGroup",
+            "logs",
+            "CreateLogGroup",
+            "DeleteLogGroup",
+            _MISSING,
+            name=Name("logGroupName", "LogGroupName", lambda rc: rc.physical_name(512)),
+            params=(Param("KmsKeyId", "kmsKeyId"),),
+            tags="tags",
+            physical=the_name,
+            attributes={"Arn": lambda m: m.rc.arn("logs", f"log-group:{m.name}:*")},
+            id_param="logGroupName",
         )
-
-
-HANDLERS: list[ResourceHandler] = [LogGroup()]
+    )
+]

@@ -11,30 +11,27 @@ from overcast.services.cloudformation.resources.base import (
     as_bool,
     as_int,
     as_json_text,
+    changed,
     ignore_missing,
     tags_list,
 )
+from overcast.services.cloudformation.resources.generic import Param, build
 
 _MISSING = ("NoSuchBucket",)
 
 
+_CORS_RULE = (
+    Param("AllowedMethods", required=True),
+    Param("AllowedOrigins", required=True),
+    Param("AllowedHeaders", truthy=True),
+    Param("ExposedHeaders", "ExposeHeaders", truthy=True),
+    Param("Id", "ID", truthy=True),
+    Param("MaxAge", "MaxAgeSeconds", as_int),
+)
+
+
 def _cors(config: dict[str, Any]) -> dict[str, Any]:
-    rules = []
-    for r in config.get("CorsRules") or []:
-        rule: dict[str, Any] = {
-            "AllowedMethods": r["AllowedMethods"],
-            "AllowedOrigins": r["AllowedOrigins"],
-        }
-        if r.get("AllowedHeaders"):
-            rule["AllowedHeaders"] = r["AllowedHeaders"]
-        if r.get("ExposedHeaders"):
-            rule["ExposeHeaders"] = r["ExposedHeaders"]
-        if r.get("Id"):
-            rule["ID"] = r["Id"]
-        if r.get("MaxAge") is not None:
-            rule["MaxAgeSeconds"] = as_int(r["MaxAge"])
-        rules.append(rule)
-    return {"CORSRules": rules}
+    return {"CORSRules": [build(r, _CORS_RULE) for r in config.get("CorsRules") or []]}
 
 
 def _lifecycle(config: dict[str, Any]) -> dict[str, Any]:
@@ -62,16 +59,15 @@ def _lifecycle(config: dict[str, Any]) -> dict[str, Any]:
     return {"Rules": rules}
 
 
+_ENCRYPTION_RULE = (
+    Param("ServerSideEncryptionByDefault", "ApplyServerSideEncryptionByDefault", truthy=True),
+    Param("BucketKeyEnabled", conv=as_bool),
+)
+
+
 def _encryption(config: dict[str, Any]) -> dict[str, Any]:
-    rules = []
-    for r in config.get("ServerSideEncryptionConfiguration") or []:
-        rule: dict[str, Any] = {}
-        if r.get("ServerSideEncryptionByDefault"):
-            rule["ApplyServerSideEncryptionByDefault"] = r["ServerSideEncryptionByDefault"]
-        if r.get("BucketKeyEnabled") is not None:
-            rule["BucketKeyEnabled"] = as_bool(r["BucketKeyEnabled"])
-        rules.append(rule)
-    return {"Rules": rules}
+    rules = config.get("ServerSideEncryptionConfiguration") or []
+    return {"Rules": [build(r, _ENCRYPTION_RULE) for r in rules]}
 
 
 def _public_access(config: dict[str, Any]) -> dict[str, Any]:
@@ -86,10 +82,7 @@ class Bucket(ResourceHandler):
     async def _configure(
         self, rc: ResourceContext, name: str, old: dict[str, Any], new: dict[str, Any]
     ) -> None:
-        def changed(key: str) -> bool:
-            return old.get(key) != new.get(key)
-
-        if changed("VersioningConfiguration") and new.get("VersioningConfiguration"):
+        if changed(old, new, "VersioningConfiguration") and new.get("VersioningConfiguration"):
             await rc.call(
                 "s3",
                 "PutBucketVersioning",
@@ -98,7 +91,7 @@ class Bucket(ResourceHandler):
                     "VersioningConfiguration": {"Status": new["VersioningConfiguration"]["Status"]},
                 },
             )
-        if changed("CorsConfiguration"):
+        if changed(old, new, "CorsConfiguration"):
             if new.get("CorsConfiguration"):
                 await rc.call(
                     "s3",
@@ -107,7 +100,9 @@ class Bucket(ResourceHandler):
                 )
             else:
                 await rc.call("s3", "DeleteBucketCors", {"Bucket": name})
-        if changed("PublicAccessBlockConfiguration") and new.get("PublicAccessBlockConfiguration"):
+        if changed(old, new, "PublicAccessBlockConfiguration") and new.get(
+            "PublicAccessBlockConfiguration"
+        ):
             await rc.call(
                 "s3",
                 "PutPublicAccessBlock",
@@ -118,7 +113,7 @@ class Bucket(ResourceHandler):
                     ),
                 },
             )
-        if changed("BucketEncryption") and new.get("BucketEncryption"):
+        if changed(old, new, "BucketEncryption") and new.get("BucketEncryption"):
             await rc.call(
                 "s3",
                 "PutBucketEncryption",
@@ -127,7 +122,7 @@ class Bucket(ResourceHandler):
                     "ServerSideEncryptionConfiguration": _encryption(new["BucketEncryption"]),
                 },
             )
-        if changed("LifecycleConfiguration"):
+        if changed(old, new, "LifecycleConfiguration"):
             if new.get("LifecycleConfiguration"):
                 await rc.call(
                     "s3",
@@ -139,13 +134,13 @@ class Bucket(ResourceHandler):
                 )
             else:
                 await rc.call("s3", "DeleteBucketLifecycle", {"Bucket": name})
-        if changed("OwnershipControls") and new.get("OwnershipControls"):
+        if changed(old, new, "OwnershipControls") and new.get("OwnershipControls"):
             await rc.call(
                 "s3",
                 "PutBucketOwnershipControls",
                 {"Bucket": name, "OwnershipControls": new["OwnershipControls"]},
             )
-        if changed("Tags"):
+        if changed(old, new, "Tags"):
             tags = tags_list(new)
             if tags:
                 await rc.call(
