@@ -123,6 +123,10 @@ def test_function_error_shape(client: Any, fn: str) -> None:
     assert out["errorType"] == "ValueError"
     assert isinstance(out["stackTrace"], list) and out["stackTrace"]
     assert "requestId" in out
+    _, a = invoke(client("lambda"), fn)
+    invoke(client("lambda"), fn, {"action": "fail"})
+    _, c = invoke(client("lambda"), fn)  # the environment serves on after a function error
+    assert a["pid"] == c["pid"] and c["count"] == a["count"] + 2
 
 
 def test_timeout_kills_environment(client: Any, fn: str) -> None:

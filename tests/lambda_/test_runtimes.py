@@ -57,6 +57,8 @@ def test_node_esm_async_handler(client: Any) -> None:
     assert resp["FunctionError"] == "Unhandled"
     assert err["errorType"] == "TypeError" and err["errorMessage"] == "bad input"
     assert isinstance(err["trace"], list)
+    _, after = invoke(lam, name)  # the same environment serves on after a function error
+    assert after["pid"] == out["pid"] and after["count"] == 4
 
 
 def test_node_commonjs_callback_handler(client: Any) -> None:
@@ -130,6 +132,8 @@ def test_awslambdaric_as_the_functions_own_bootstrap(client: Any) -> None:
     resp, err = invoke(lam, name, {"fail": True})
     assert resp["FunctionError"] == "Unhandled"
     assert err["errorType"] == "KeyError"
+    resp, out = invoke(lam, name, {"k": 2})  # and serves on after the error
+    assert "FunctionError" not in resp and out["echo"] == {"k": 2}
 
 
 def test_provided_without_bootstrap(client: Any) -> None:

@@ -1,7 +1,7 @@
 // Overcast's Node.js bootstrap: the handler contract of AWS's nodejs runtimes (CommonJS and ES
 // module handlers, async and callback styles) over the Lambda Runtime API. Imports nothing from
 // Overcast; runs on the host's Node.js inside the execution environment.
-import http from "node:http";
+import net from "node:net";
 import path from "node:path";
 import fs from "node:fs";
 import { createRequire } from "node:module";
@@ -10,30 +10,87 @@ import { format } from "node:util";
 
 const [HOST, PORT] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
 const BASE = "/2018-06-01/runtime";
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const TASK_ROOT = process.env.LAMBDA_TASK_ROOT || process.cwd();
 let currentRequestId = "";
 
+// A keep-alive HTTP/1.1 client for the Runtime API on a raw socket. Requests given together are
+// written in one go (pipelining): an outcome and the next `/next` cost one wake-up, not two.
+class RuntimeClient {
+  constructor(host, port) {
+    this.host = host;
+    this.port = port;
+    this.sock = null;
+    this.buf = Buffer.alloc(0);
+    this.waiters = [];
+  }
+
+  connect() {
+    if (this.sock) return this.sock;
+    const sock = net.createConnection({ host: this.host, port: this.port });
+    sock.setNoDelay(true);
+    sock.on("data", (chunk) => {
+      this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+      this.pump();
+    });
+    const fail = (err) => {
+      if (this.sock === sock) this.sock = null;
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const w of waiters) w.reject(err || new Error("Runtime API closed the connection"));
+    };
+    sock.on("error", fail);
+    sock.on("close", () => fail(null));
+    this.sock = sock;
+    this.buf = Buffer.alloc(0);
+    return sock;
+  }
+
+  pump() {
+    while (this.waiters.length) {
+      const end = this.buf.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      const lines = this.buf.subarray(0, end).toString("latin1").split("\r\n");
+      const headers = {};
+      for (const line of lines.slice(1)) {
+        const i = line.indexOf(":");
+        if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+      }
+      const length = Number(headers["content-length"] || 0);
+      if (this.buf.length < end + 4 + length) return;
+      const body = this.buf.subarray(end + 4, end + 4 + length);
+      this.buf = this.buf.subarray(end + 4 + length);
+      this.waiters.shift().resolve({ status: Number(lines[0].split(" ")[1]), headers, body });
+    }
+  }
+
+  // requests: [{ method, path, body?, headers? }] → one promise per response, in order.
+  send(requests) {
+    const sock = this.connect();
+    const parts = [];
+    const promises = [];
+    for (const r of requests) {
+      const data = r.body === undefined ? Buffer.alloc(0) : Buffer.from(r.body);
+      let head = `${r.method} ${r.path} HTTP/1.1\r\nHost: runtime\r\nContent-Length: ${data.length}\r\n`;
+      for (const [k, v] of Object.entries(r.headers || {})) head += `${k}: ${v}\r\n`;
+      parts.push(Buffer.from(head + "\r\n", "latin1"), data);
+      promises.push(new Promise((resolve, reject) => this.waiters.push({ resolve, reject })));
+    }
+    sock.write(parts.length === 2 && !parts[1].length ? parts[0] : Buffer.concat(parts));
+    return promises;
+  }
+}
+
+const client = new RuntimeClient(HOST, Number(PORT));
+
 function request(method, urlPath, body, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.from(body);
-    const req = http.request(
-      {
-        host: HOST, port: Number(PORT), method, path: urlPath, agent,
-        headers: data ? { ...headers, "Content-Length": data.length } : headers,
-      },
-      (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode, headers: res.headers,
-                                      body: Buffer.concat(chunks) }));
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    if (data) req.write(data);
-    req.end();
-  });
+  return client.send([{ method, path: urlPath, body, headers }])[0];
+}
+
+// Post an outcome and ask for the next invocation in one write; resolves to the next one.
+async function postThenNext(outcome) {
+  const [posted, next] = client.send([outcome, { method: "GET", path: `${BASE}/invocation/next` }]);
+  await posted;
+  return next;
 }
 
 // console.* as AWS formats it: timestamp, request id, level, message.
@@ -144,15 +201,20 @@ function makeContext(headers, requestId, done) {
   };
 }
 
-async function postError(urlPath, err) {
+function errorRequest(urlPath, err) {
   const doc = errorDoc(err);
   const line = `${new Date().toISOString()}\t${currentRequestId || "undefined"}\tERROR\t${
     JSON.stringify({ errorType: doc.errorType, errorMessage: doc.errorMessage, stack: doc.trace })}`;
   process.stdout.write(line + "\n");
-  await request("POST", urlPath, JSON.stringify(doc), {
-    "Content-Type": "application/json",
-    "Lambda-Runtime-Function-Error-Type": doc.errorType,
-  });
+  return {
+    method: "POST", path: urlPath, body: JSON.stringify(doc),
+    headers: { "Content-Type": "application/json", "Lambda-Runtime-Function-Error-Type": doc.errorType },
+  };
+}
+
+async function postError(urlPath, err) {
+  const r = errorRequest(urlPath, err);
+  await request(r.method, r.path, r.body, r.headers);
 }
 
 async function main() {
@@ -163,8 +225,8 @@ async function main() {
     await postError(`${BASE}/init/error`, err);
     process.exit(1);
   }
+  let next = await request("GET", `${BASE}/invocation/next`);
   for (;;) {
-    const next = await request("GET", `${BASE}/invocation/next`);
     const requestId = next.headers["lambda-runtime-aws-request-id"];
     currentRequestId = requestId;
     if (next.headers["lambda-runtime-trace-id"]) {
@@ -189,11 +251,13 @@ async function main() {
       } catch (err) { done(err); }
     });
     if ("err" in outcome) {
-      await postError(`${BASE}/invocation/${requestId}/error`, outcome.err);
+      next = await postThenNext(errorRequest(`${BASE}/invocation/${requestId}/error`, outcome.err));
     } else {
       const body = outcome.result === undefined ? "null" : JSON.stringify(outcome.result);
-      await request("POST", `${BASE}/invocation/${requestId}/response`, body,
-                    { "Content-Type": "application/json" });
+      next = await postThenNext({
+        method: "POST", path: `${BASE}/invocation/${requestId}/response`, body,
+        headers: { "Content-Type": "application/json" },
+      });
     }
   }
 }

@@ -117,7 +117,9 @@ class AliasesMixin(LambdaBase):
 
     def pick_routed_version(self, ref: FunctionRef, alias: str, rng: random.Random) -> str:
         """The version an alias sends this invocation to (routing weights applied)."""
-        config = self._require_alias(ref, alias)
+        config = self.alias(ref, alias, cached=True)
+        if config is None:
+            raise ResourceNotFound(f"Cannot find alias arn: {function_arn(ref, ref.name, alias)}")
         weights = ((config.get("RoutingConfig") or {}).get("AdditionalVersionWeights")) or {}
         roll = rng.random()
         for version, weight in weights.items():

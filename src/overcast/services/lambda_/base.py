@@ -156,13 +156,22 @@ class LambdaBase:
             )
         return fv
 
-    def alias(self, ref: FunctionRef, name: str) -> dict[str, Any] | None:
+    def alias(self, ref: FunctionRef, name: str, *, cached: bool = False) -> dict[str, Any] | None:
+        """An alias's configuration. `cached=True` (the invoke path only, which never mutates
+        it) may return a shared copy, dropped with the other caches on any write."""
+        key = ("alias", ref.account_id, ref.region, ref.name, name)
+        if cached and key in self._meta_cache:
+            return self._meta_cache[key]  # type: ignore[no-any-return]
         row = self.db.query_one(
             "SELECT config FROM aliases WHERE account_id = ? AND region = ? AND function = ?"
             " AND name = ?",
             (ref.account_id, ref.region, ref.name, name),
         )
-        return None if row is None else dict(orjson.loads(row[0]))
+        config = None if row is None else dict(orjson.loads(row[0]))
+        if cached:
+            self._meta_cache[key] = None if config is None else dict(config)
+            return self._meta_cache[key]  # type: ignore[no-any-return]
+        return config
 
     def resolve_version(
         self, ref: FunctionRef, *, cached: bool = False
@@ -172,7 +181,7 @@ class LambdaBase:
         q = ref.qualifier or LATEST
         if q == LATEST or q.isdigit():
             return self.require(ref, q, cached=cached), None
-        alias = self.alias(ref, q)
+        alias = self.alias(ref, q, cached=cached)
         if alias is None:
             self.require(ref)
             raise function_not_found(function_arn(ref, ref.name, q))

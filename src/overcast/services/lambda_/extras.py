@@ -454,7 +454,9 @@ class ExtrasMixin(LambdaBase):
                 f"{function_arn(ref, ref.name, q)}]. Error message:  FunctionUrlConfig exists "
                 "for this Lambda function"
             )
-        url_id = secrets.token_hex(16)
+        # 32 lowercase letters and digits as on AWS, led by a letter: a host name such as
+        # `8f3c….lambda-url.us-east-1.localhost` is taken for an IP address by the edge.
+        url_id = secrets.choice("abcdef") + secrets.token_hex(16)[1:]
         _check_auth(p.get("AuthType"))
         now = now_iso(self.clock)
         config: dict[str, Any] = {

@@ -382,8 +382,11 @@ class LogsProvider:
 
     # -- events -----------------------------------------------------------------------------
 
-    def put_log_events(self, ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-        group_row = self._group(ctx, p["logGroupName"])
+    def put_log_events(
+        self, ctx: RequestContext, p: dict[str, Any], *, group_row: Any = None
+    ) -> dict[str, Any]:
+        if group_row is None:
+            group_row = self._group(ctx, p["logGroupName"])
         group = group_row[0]
         stream = p["logStreamName"]
         self._stream(ctx.account_id, ctx.region, group, stream)
@@ -462,6 +465,27 @@ class LogsProvider:
         if rejected:
             out["rejectedLogEventsInfo"] = rejected
         return out
+
+    def put_log_events_batch(self, ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+        """Not an AWS operation (no model names it, so only `Dispatcher.call` reaches it):
+        PutLogEvents for several streams of the caller's account and region in ONE transaction,
+        so a burst of function logs costs one durable commit instead of one per stream.
+
+        `p["batches"]` is a list of PutLogEvents inputs; the result's `results` holds, in the
+        same order, each one's PutLogEvents output or `{"errorCode", "errorMessage"}` (a failed
+        batch — its stream deleted meanwhile, say — does not stop the others)."""
+        results: list[dict[str, Any]] = []
+        groups: dict[str, Any] = {}  # looked up once per call, not once per stream
+        with self.db.transaction():
+            for item in p.get("batches") or []:
+                try:
+                    name = item.get("logGroupName")
+                    if name not in groups:
+                        groups[name] = self._group(ctx, name)
+                    results.append(self.put_log_events(ctx, item, group_row=groups[name]))
+                except ServiceError as err:
+                    results.append({"errorCode": err.code, "errorMessage": err.message})
+        return {"results": results}
 
     def get_log_events(self, ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
         group = self._group_name(ctx, p)
