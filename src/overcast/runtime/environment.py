@@ -105,6 +105,7 @@ class Environment:
         self._spawned_at = time.monotonic()
         bytes_cap = spec.ephemeral_mb * 1024 * 1024
         loop = asyncio.get_running_loop()
+        keep_tmp = self._tmp_keep(argv, env)
         try:
             if self._zygote is not None and self._zygote.alive:
                 try:
@@ -117,7 +118,8 @@ class Environment:
                         fsize=bytes_cap,
                         out_fd=wfd,
                         argv=None if spec.runtime in launch.PYTHON_RUNTIMES else argv,
-                        private_tmp=str(self.tmp_dir) if self._tmp_bindable(argv) else None,
+                        private_tmp=str(self.tmp_dir) if keep_tmp is not None else None,
+                        keep_tmp=keep_tmp or [],
                     )
                 except ZygoteUnavailable:
                     self._spawn_process(argv, env, wfd, bytes_cap)
@@ -128,20 +130,26 @@ class Environment:
                 os.close(wfd)
         loop.add_reader(rfd, self._read_output)
 
-    def _tmp_bindable(self, argv: list[str]) -> bool:
-        """Whether /tmp can be replaced for this environment without hiding what it runs."""
+    def _tmp_keep(self, argv: list[str], env: dict[str, str]) -> list[str] | None:
+        """What must stay visible under a private /tmp: the top-level /tmp entries holding what
+        the environment runs (its code, layers, bootstrap, interpreter, Python path) — when
+        Overcast itself is installed under /tmp. None when /tmp cannot be replaced at all."""
         if not self._private_tmp:
-            return False
+            return None
         spec = self.spec
-        paths = [spec.code_dir, spec.opt_dir, BOOTSTRAP_DIR, *(Path(a) for a in argv[:3])]
+        paths: list[Any] = [spec.code_dir, spec.opt_dir, BOOTSTRAP_DIR, *argv[:3]]
+        paths += [p for p in env.get("PYTHONPATH", "").split(":") if p]
         tmp = Path("/tmp")
+        keep: set[str] = set()
         for p in paths:
             if p is None:
                 continue
             resolved = Path(p).resolve()
-            if resolved == tmp or tmp in resolved.parents:
-                return False
-        return True
+            if resolved == tmp:
+                return None
+            if tmp in resolved.parents:
+                keep.add(str(tmp / resolved.relative_to(tmp).parts[0]))
+        return sorted(keep)
 
     def _spawn_process(self, argv: list[str], env: dict[str, str], wfd: int, fsize: int) -> None:
         spec = self.spec

@@ -80,7 +80,8 @@ def _child(request: dict[str, object], out_fd: int, control: socket.socket, wake
         os.close(out_fd)
         env = dict(request["env"])  # type: ignore[call-overload]
         private_tmp = request.get("private_tmp")
-        if isinstance(private_tmp, str) and _private_tmp(private_tmp):
+        keep_tmp = [str(k) for k in request.get("keep_tmp") or []]  # type: ignore[attr-defined]
+        if isinstance(private_tmp, str) and _private_tmp(private_tmp, keep_tmp):
             env["TMPDIR"] = env["HOME"] = "/tmp"
         gid, uid = request.get("gid"), request.get("uid")
         if isinstance(gid, int):
@@ -119,6 +120,7 @@ def _child(request: dict[str, object], out_fd: int, control: socket.socket, wake
 
 
 CLONE_NEWNS, MS_BIND, MS_REC, MS_PRIVATE = 0x00020000, 4096, 16384, 1 << 18
+MNT_DETACH = 2
 NAMESPACES = {"ready": False}
 
 
@@ -133,15 +135,35 @@ def _prepare_namespaces() -> None:
     NAMESPACES["ready"] = libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0
 
 
-def _private_tmp(host_dir: str) -> bool:
+def _private_tmp(host_dir: str, keep: list[str]) -> bool:
     """Give this process (and what it starts) its own /tmp: a new mount namespace with the
-    environment's folder bound over /tmp. Needs root; False if it cannot be done."""
+    environment's folder bound over /tmp, and the entries of the real /tmp in `keep` (where
+    Overcast's own files live when it is installed under /tmp) bound back at their paths.
+    Needs root; False if it cannot be done."""
     if not NAMESPACES["ready"]:
         return False
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(CLONE_NEWNS) != 0:
         return False
-    return libc.mount(host_dir.encode(), b"/tmp", None, MS_BIND, None) == 0
+    holder = host_dir.rstrip("/") + ".host"
+    if keep:
+        os.makedirs(holder, exist_ok=True)
+        if libc.mount(b"/tmp", holder.encode(), None, MS_BIND | MS_REC, None) != 0:
+            return False
+    if libc.mount(host_dir.encode(), b"/tmp", None, MS_BIND, None) != 0:
+        return False
+    for entry in keep:
+        rel = os.path.relpath(entry, "/tmp")
+        source = os.path.join(holder, rel)
+        if os.path.isdir(source):
+            os.makedirs(entry, exist_ok=True)
+        else:
+            open(entry, "ab").close()
+        if libc.mount(source.encode(), entry.encode(), None, MS_BIND | MS_REC, None) != 0:
+            return False
+    if keep:
+        libc.umount2(holder.encode(), MNT_DETACH)  # the rest of the real /tmp stays hidden
+    return True
 
 
 def _flush() -> None:
