@@ -40,12 +40,21 @@ DEFAULT_ENCRYPTION: dict[str, Any] = {
 _VERSION_ID = re.compile(r"^[A-Za-z0-9._\-]{1,1024}$")
 
 
+INLINE_BODY = 256 * 1024
+"""Uploads with a body up to this size run on the event loop; larger ones, and the operations
+that copy or assemble objects, in a thread."""
+
+
 def in_thread(fn: SyncOp) -> AsyncOp:
     """Run a blocking operation (fsync, hashing, the writer lock) in a worker thread so the event
     loop keeps serving other requests meanwhile."""
 
     @functools.wraps(fn)
     async def wrapper(self: Any, ctx: RequestContext, params: Params) -> Result:
+        body = params.get("Body")
+        if body is not None and len(body) <= INLINE_BODY:
+            # A small upload costs less than the hop to a thread and back.
+            return fn(self, ctx, params)
         return await asyncio.to_thread(fn, self, ctx, params)
 
     return wrapper
