@@ -31,3 +31,25 @@ def test_parse_form_matches_parse_qsl(text: str) -> None:
 @given(st.text(alphabet="ab=&%+;2F0 ", max_size=30))
 def test_parse_form_matches_parse_qsl_generated(text: str) -> None:
     assert parse_form(text) == parse_qsl(text, keep_blank_values=True)
+
+
+@pytest.mark.parametrize(
+    ("method", "host", "path", "expected"),
+    [
+        ("POST", "127.0.0.1:4566", "/", False),
+        ("GET", "localhost:4566", "/bucket/key", False),
+        ("GET", "[::1]:4566", "/", False),
+        ("GET", "127.0.0.1:4566", "/_aws/execute-api/abc/prod/x", True),
+        ("OPTIONS", "127.0.0.1:4566", "/bucket/key", True),
+        ("GET", "1abc2def.execute-api.localhost:4566", "/prod/x", True),
+        ("GET", "9f0e.lambda-url.us-east-1.localhost", "/", True),
+        ("GET", "api.example.com", "/", True),
+        ("GET", "bucket.s3.localhost:4566", "/key", True),
+    ],
+)
+def test_data_plane_candidates(method: str, host: str, path: str, expected: bool) -> None:
+    from overcast.core.http import HttpRequest
+    from overcast.edge.app import _may_be_data_plane
+
+    req = HttpRequest(method, path, headers={"host": host})
+    assert _may_be_data_plane(req) is expected

@@ -246,9 +246,10 @@ def _may_be_data_plane(req: HttpRequest) -> bool:
         return True
     host = req.headers.get("host", "")
     if host.startswith("["):
-        return False
+        return False  # an IPv6 literal
     name = host.partition(":")[0]
-    return not (name == "localhost" or name[:1].isdigit())
+    is_ipv4 = name.count(".") == 3 and name.replace(".", "").isdigit()
+    return not (is_ipv4 or name == "localhost")
 
 
 def _endpoint(req: HttpRequest) -> str:

@@ -120,6 +120,10 @@ def is_data_plane(req: HttpRequest) -> bool:
     return ".execute-api." in host or ".lambda-url." in host
 
 
+# SigV4 credential scopes seen (a client signs with one per day and region), split; bounded.
+_v4_scopes: dict[str, tuple[str | None, str | None, str | None]] = {}
+
+
 def scope_of(req: HttpRequest) -> tuple[str | None, str | None, str | None]:
     """(access key id, region, signing name) as the request's signature states them, without
     checking anything; (None, None, None) for an unsigned request. SigV2 gives no region and no
@@ -134,7 +138,14 @@ def scope_of(req: HttpRequest) -> tuple[str | None, str | None, str | None]:
             end = cred.find(",")
             if end >= 0:
                 cred = cred[:end]
-            return _split_credential(cred.strip(), auth.startswith("AWS4-ECDSA"), req)
+            if auth.startswith("AWS4-ECDSA"):
+                return _split_credential(cred.strip(), True, req)
+            found = _v4_scopes.get(cred)
+            if found is None:
+                if len(_v4_scopes) >= 1024:
+                    _v4_scopes.clear()
+                found = _v4_scopes[cred] = _split_credential(cred.strip(), False, req)
+            return found
         if auth.startswith("AWS "):
             return auth[4:].partition(":")[0].strip() or None, None, None
         return None, None, None

@@ -145,13 +145,49 @@ def parse_authorization(req: HttpRequest, service: str = "s3") -> SigInfo | None
     return None
 
 
-def _parse_v4_header(req: HttpRequest, auth: str, service: str) -> SigInfo:
-    algorithm, _, rest = auth.partition(" ")
+# A client signs every request with the same header up to `, Signature=` (algorithm, credential
+# scope, signed headers) for a day: keep that head parsed. Bounded; cleared when full.
+_v4_heads: dict[str, dict[str, str]] = {}
+
+
+def _v4_header_parts(rest: str) -> dict[str, str]:
+    head, sep, signature = rest.rpartition(", Signature=")
+    if sep and "," not in signature:
+        cached = _v4_heads.get(head)
+        if cached is None:
+            if len(_v4_heads) >= 1024:
+                _v4_heads.clear()
+            cached = _v4_heads[head] = _v4_parts(head)
+        # The general parse of `rest`: the head's items, then the signature (the last item wins).
+        return {**cached, "Signature": signature.strip()}
+    return _v4_parts(rest)
+
+
+_signed_header_lists: dict[str, tuple[str, ...]] = {}
+
+
+def _signed_header_list(value: str) -> tuple[str, ...]:
+    # Clients send the same few lists over and over: keep them (bounded).
+    found = _signed_header_lists.get(value)
+    if found is None:
+        if len(_signed_header_lists) >= 1024:
+            _signed_header_lists.clear()
+        found = _signed_header_lists[value] = tuple(h for h in value.lower().split(";") if h)
+    return found
+
+
+def _v4_parts(text: str) -> dict[str, str]:
     parts: dict[str, str] = {}
-    for item in rest.split(","):
+    for item in text.split(","):
         name, eq, value = item.strip().partition("=")
         if eq:
             parts[name.strip()] = value.strip()
+    return parts
+
+
+def _parse_v4_header(req: HttpRequest, auth: str, service: str) -> SigInfo:
+    algorithm, _, rest = auth.partition(" ")
+    parts = _v4_header_parts(rest)
     missing = [p for p in ("Credential", "SignedHeaders", "Signature") if p not in parts]
     if missing:
         detail = " ".join(f"Authorization header requires '{p}' parameter." for p in missing)
@@ -170,7 +206,7 @@ def _parse_v4_header(req: HttpRequest, auth: str, service: str) -> SigInfo:
         "header",
         "",
         parts["Signature"],
-        signed_headers=tuple(h for h in parts["SignedHeaders"].lower().split(";") if h),
+        signed_headers=_signed_header_list(parts["SignedHeaders"]),
         amz_date=amz_date,
         security_token=headers.get("x-amz-security-token"),
     )
@@ -220,7 +256,16 @@ def _parse_v4_query(req: HttpRequest, service: str) -> SigInfo:
     return info
 
 
+# Valid SigV4 credential scopes seen, split (a client uses one per day and region).
+_v4_scopes: dict[str, tuple[str, str, str, str]] = {}
+
+
 def _fill_scope(info: SigInfo, credential: str, service: str, kind: str, req: HttpRequest) -> None:
+    if info.version == "v4":
+        scope = _v4_scopes.get(credential)
+        if scope is not None:
+            info.access_key_id, info.scope_date, info.region, info.service = scope
+            return
     parts = credential.split("/")
     if info.version == "v4a":
         if len(parts) < 4 or parts[-1] != "aws4_request":
@@ -239,6 +284,9 @@ def _fill_scope(info: SigInfo, credential: str, service: str, kind: str, req: Ht
         )
     info.access_key_id = "/".join(parts[:-4])
     info.scope_date, info.region, info.service = parts[-4], parts[-3], parts[-2]
+    if len(_v4_scopes) >= 1024:
+        _v4_scopes.clear()
+    _v4_scopes[credential] = (info.access_key_id, info.scope_date, info.region, info.service)
 
 
 def _http_date_to_amz(value: str | None) -> str:

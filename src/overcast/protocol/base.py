@@ -35,6 +35,10 @@ class Codec:
         self._request_id_headers: list[str] = self.quirks.get(
             "request_id_headers", ["x-amzn-RequestId"]
         )
+        names = self._request_id_headers
+        self._plain_request_id: str | None = (
+            names[0] if len(names) == 1 and names[0].lower() != "x-amz-id-2" else None
+        )
 
     # -- the interface -----------------------------------------------------------------------
 
@@ -88,12 +92,15 @@ class Codec:
 
     def request_id_headers(self, ctx: RequestContext) -> list[tuple[str, str]]:
         """The request id headers this service sends (S3 adds x-amz-id-2)."""
+        rid = ctx.request_id
+        if self._plain_request_id is not None:  # the usual single header: no loop
+            return [(self._plain_request_id, rid)]
         headers = []
         for name in self._request_id_headers:
             if name.lower() == "x-amz-id-2":
-                headers.append((name, host_id(ctx.request_id)))
+                headers.append((name, host_id(rid)))
             else:
-                headers.append((name, ctx.request_id))
+                headers.append((name, rid))
         return headers
 
     @staticmethod

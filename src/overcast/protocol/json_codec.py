@@ -27,6 +27,7 @@ from overcast.protocol.values import Conv, Converters
 class _Plan:
     decode: Conv | None
     encode: Conv | None
+    fast: Conv | None  # the optimistic twin of encode (see Converters)
     stream: tuple[str, EventStreamWriter] | None = None  # an event-stream output member
 
 
@@ -35,6 +36,12 @@ def json_default(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
         return value.decode("utf-8", "replace")
     return str(value)
+
+
+def _holds_null(body: bytes) -> bool:
+    """Whether a JSON document may hold a null (text that merely contains `null` only costs an
+    exact re-encoding; one search, as each costs about as much as orjson's whole encoding)."""
+    return b"null" in body
 
 
 def message_key(shape: Shape | None) -> str:
@@ -50,6 +57,7 @@ class JsonCodec(Codec):
     def __init__(self, service: str, model: ServiceModel, protocol: str = "json") -> None:
         super().__init__(service, model, protocol)
         self.values = Converters("json")
+        self.fast_values = Converters("json", optimistic=True)
         prefix = model.metadata.get("targetPrefix", "")
         self._targets: dict[str, OperationModel] = {}
         self._by_name: dict[str, OperationModel] = {}
@@ -68,6 +76,7 @@ class JsonCodec(Codec):
             plan = _Plan(
                 self.values.structure_decoder(inp) if inp is not None else None,
                 self.values.structure_encoder(out) if out is not None else None,
+                self.fast_values.structure_encoder(out) if out is not None else None,
             )
             stream = out.event_stream_name if out is not None else None
             if stream:
@@ -117,8 +126,12 @@ class JsonCodec(Codec):
         if plan.stream is not None and result:
             events = result.get(plan.stream[0])
             result = {k: v for k, v in result.items() if k != plan.stream[0]}
-        doc = plan.encode(result) if plan.encode is not None and result else {}
-        body = orjson.dumps(doc)
+        if plan.fast is not None and result:
+            body = orjson.dumps(plan.fast(result))
+            if _holds_null(body):  # a None was handed on: encode exactly (it drops them)
+                body = orjson.dumps(plan.encode(result) if plan.encode is not None else result)
+        else:
+            body = b"{}"
         if plan.stream is not None:
             body = initial_response(body, "application/json") + plan.stream[1].encode(events or ())
             content_type = EVENT_STREAM

@@ -164,6 +164,10 @@ class _Plan:
     read: Read | None
     wrapper: str | None  # the result element (resultWrapper), if the output has one
     write: Children | None
+    # The fixed text of a response around the result's members and the request id.
+    head: str = ""
+    middle: str = ""
+    tail: str = ""
 
 
 class QueryCodec(Codec):
@@ -184,10 +188,20 @@ class QueryCodec(Codec):
         if plan is None:
             inp, out = op.input_shape, op.output_shape
             plan = _Plan(
-                self.reader.decoder(inp) if inp is not None else None,
+                # An input without members reads as {} whatever the form holds (match() has
+                # already read the form): skip building its tree.
+                self.reader.decoder(inp) if inp is not None and inp.members else None,
                 out.serialization.get("resultWrapper") if out is not None else None,
                 self.writer.children(out) if out is not None else None,
             )
+            wrapped = plan.write is not None and plan.wrapper
+            plan.head = f"{XML_DECLARATION}<{op.name}Response{self._xmlns}>" + (
+                f"<{plan.wrapper}>" if wrapped else ""
+            )
+            plan.middle = (f"</{plan.wrapper}>" if wrapped else "") + (
+                "<ResponseMetadata><RequestId>"
+            )
+            plan.tail = f"</RequestId></ResponseMetadata></{op.name}Response>"
             self._plans[op.name] = plan
         return plan
 
@@ -244,18 +258,10 @@ class QueryCodec(Codec):
     ) -> HttpResponse:
         """`<OpResponse><OpResult>...</OpResult><ResponseMetadata>...` as text/xml."""
         plan = self._plan(op)
-        out = [XML_DECLARATION, f"<{op.name}Response{self._xmlns}>"]
+        out = [plan.head]
         if plan.write is not None:
-            if plan.wrapper:
-                out.append(f"<{plan.wrapper}>")
-                plan.write(out, result)
-                out.append(f"</{plan.wrapper}>")
-            else:
-                plan.write(out, result)
-        out.append(
-            f"<ResponseMetadata><RequestId>{escape(ctx.request_id)}</RequestId>"
-            f"</ResponseMetadata></{op.name}Response>"
-        )
+            plan.write(out, result)
+        out += (plan.middle, escape(ctx.request_id), plan.tail)
         headers = [("Content-Type", "text/xml"), *self.request_id_headers(ctx)]
         body = "".join(out).encode("utf-8")
         return HttpResponse(ctx.response_status or 200, self.finish(headers, ctx), body)

@@ -45,10 +45,18 @@ def _identity(value: Any) -> Any:
 class Converters:
     """Decoders and encoders of one service model for one document flavor ("json" or "cbor")."""
 
-    def __init__(self, flavor: str) -> None:
+    def __init__(self, flavor: str, *, optimistic: bool = False) -> None:
         self.flavor = flavor
+        # Optimistic encoders hand on a plain structure (see _structure_encoder) without looking
+        # for None inside it, which the exact ones drop. The caller must then check that the
+        # document holds no null (JsonCodec.serialize) and else encode again exactly.
+        self.optimistic = optimistic
         self._dec: dict[ShapeKey, Conv] = {}
         self._enc: dict[ShapeKey, Conv | None] = {}
+        self._plain: dict[ShapeKey, frozenset[str]] = {}
+        # The stand-ins of recursive shapes; a list or map holding one swaps it for the compiled
+        # converter on first use, which saves a call per item.
+        self._forwarders: set[Conv] = set()
 
     # -- decoding (request documents → params) -----------------------------------------------
 
@@ -59,7 +67,9 @@ class Converters:
         if found is not None:
             return found
         cell: list[Conv] = []
-        self._dec[key] = lambda v: cell[0](v)  # stands in while a recursive shape compiles
+        forward: Conv = lambda v: cell[0](v)  # noqa: E731 - stands in while a recursive shape compiles
+        self._dec[key] = forward
+        self._forwarders.add(forward)
         built = self._build_decoder(shape)
         cell.append(built)
         self._dec[key] = built
@@ -84,11 +94,14 @@ class Converters:
         return self._scalar_decoder(shape)
 
     def _structure_decoder(self, shape: Shape, *, body_only: bool = False) -> Conv:
-        table: dict[str, tuple[str, Conv]] = {}
+        # (name, decoder, the Python type a wire value of a string/number/boolean member already
+        # has when it needs no conversion: tested inline, which saves a call per scalar)
+        table: dict[str, tuple[str, Conv, type]] = {}
         for name, member in shape.members.items():
             if body_only and "location" in member.serialization:
                 continue
-            table[member_wire_name(name, member)] = (name, self.decoder(member))
+            kind = _NATIVE.get(member.type_name, _Never)
+            table[member_wire_name(name, member)] = (name, self.decoder(member), kind)
 
         def decode_structure(value: Any) -> dict[str, Any]:
             if type(value) is not dict:
@@ -97,27 +110,40 @@ class Converters:
             for key, item in value.items():
                 entry = table.get(key)
                 if entry is not None and item is not None:
-                    out[entry[0]] = entry[1](item)
+                    out[entry[0]] = item if type(item) is entry[2] else entry[1](item)
             return out
 
         return decode_structure
 
     def _list_decoder(self, shape: Shape) -> Conv:
         item_dec = self.decoder(shape.member)
+        key = shape_key(shape.member)
+        late = item_dec in self._forwarders
+        kind = _NATIVE.get(shape.member.type_name, _Never)
 
         def decode_list(value: Any) -> list[Any]:
+            nonlocal item_dec, late
             if type(value) is not list:
                 raise _bad(shape, value)
-            return [None if item is None else item_dec(item) for item in value]
+            if late:
+                item_dec, late = self._dec[key], False
+            return [
+                item if item is None or type(item) is kind else item_dec(item) for item in value
+            ]
 
         return decode_list
 
     def _map_decoder(self, shape: Shape) -> Conv:
         value_dec = self.decoder(shape.value)
+        key = shape_key(shape.value)
+        late = value_dec in self._forwarders
 
         def decode_map(value: Any) -> dict[str, Any]:
+            nonlocal value_dec, late
             if type(value) is not dict:
                 raise _bad(shape, value)
+            if late:
+                value_dec, late = self._dec[key], False
             return {k: value_dec(v) for k, v in value.items() if v is not None}
 
         return decode_map
@@ -204,6 +230,7 @@ class Converters:
             return v if f is None else f(v)
 
         self._enc[key] = forward
+        self._forwarders.add(forward)
         built = self._build_encoder(shape)
         cell.append(built)
         self._enc[key] = built
@@ -227,13 +254,56 @@ class Converters:
             item_enc = self.encoder(shape.member)
             if item_enc is None:
                 return None
+            if _is_structure(shape.member):
+                return self._structure_list_encoder(shape.member, item_enc)
             return lambda value: [None if v is None else item_enc(v) for v in value]
         if t == "map":
             value_enc = self.encoder(shape.value)
             if value_enc is None:
                 return None
+            if _is_structure(shape.value):
+                return self._structure_map_encoder(shape.value, value_enc)
             return lambda value: {k: value_enc(v) for k, v in value.items() if v is not None}
         return self._scalar_encoder(shape)
+
+    # Lists and maps of structures test each item against the structure's plain members inline
+    # (see _structure_encoder): most items (DynamoDB's {"S": ...}) then cost no call at all. The
+    # item's plain set is looked up on first use, since a recursive shape is still compiling here.
+
+    def _structure_list_encoder(self, item: Shape, item_enc: Conv) -> Conv:
+        key = shape_key(item)
+        plain: Callable[[Any], bool] | None = None
+        lax = self.optimistic
+
+        def encode_list(value: Any) -> list[Any]:
+            nonlocal plain, item_enc
+            if plain is None:
+                plain = self._plain.get(key, frozenset()).issuperset
+                item_enc = self._enc[key] or item_enc
+            return [
+                v if v is None or (plain(v) and (lax or None not in v.values())) else item_enc(v)
+                for v in value
+            ]
+
+        return encode_list
+
+    def _structure_map_encoder(self, item: Shape, value_enc: Conv) -> Conv:
+        key = shape_key(item)
+        plain: Callable[[Any], bool] | None = None
+        lax = self.optimistic
+
+        def encode_map(value: Any) -> dict[str, Any]:
+            nonlocal plain, value_enc
+            if plain is None:
+                plain = self._plain.get(key, frozenset()).issuperset
+                value_enc = self._enc[key] or value_enc
+            return {
+                k: v if plain(v) and (lax or None not in v.values()) else value_enc(v)
+                for k, v in value.items()
+                if v is not None
+            }
+
+        return encode_map
 
     def _structure_encoder(self, shape: Shape, *, body_only: bool = False) -> Conv:
         table: dict[str, tuple[str, Conv | None]] = {}
@@ -241,8 +311,20 @@ class Converters:
             if body_only and "location" in member.serialization:
                 continue
             table[name] = (member_wire_name(name, member), self.encoder(member))
+        # Members whose values travel as they are, under their own names. A value holding only
+        # those (and no None) is already its own wire document: hand it on without a copy.
+        plain = frozenset(
+            name for name, (wire, enc) in table.items() if wire == name and enc is None
+        )
+        if not body_only:
+            self._plain[shape_key(shape)] = plain
+
+        only_plain = plain.issuperset
+        lax = self.optimistic
 
         def encode_structure(value: Any) -> dict[str, Any]:
+            if only_plain(value) and (lax or None not in value.values()):
+                return value  # type: ignore[no-any-return]
             out: dict[str, Any] = {}
             for key, item in value.items():
                 entry = table.get(key)
@@ -271,6 +353,26 @@ class Converters:
         if t in ("integer", "long", "short", "byte"):
             return None
         return None
+
+
+class _Never:
+    """No wire value has this type: the member always goes through its decoder."""
+
+
+# Members whose wire values of these types are already provider values (see _scalar_decoder).
+_NATIVE: dict[str, type] = {
+    "string": str,
+    "character": str,
+    "integer": int,
+    "long": int,
+    "short": int,
+    "byte": int,
+    "boolean": bool,
+}
+
+
+def _is_structure(shape: Shape) -> bool:
+    return shape.type_name == "structure" and not shape.is_document_type
 
 
 def _json_float(value: Any) -> Any:

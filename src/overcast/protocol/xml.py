@@ -34,6 +34,7 @@ Read = Callable[[Any], Any]
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 _NEEDS_ESCAPE = re.compile(r"[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\"]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_NEEDS_ESCAPE_SEARCH = _NEEDS_ESCAPE.search
 
 
 def _char_ref(match: re.Match[str]) -> str:
@@ -92,7 +93,15 @@ def scalar_text(shape: Shape) -> Callable[[Any], str]:
         return timestamps.formatter(fmt) if fmt else timestamps.iso8601
     if t == "blob":
         return _blob_text
-    return lambda v: escape(str(v))
+    return _string_text
+
+
+def _string_text(value: Any) -> str:
+    # escape(str(value)) with the common case (plain text) in one call.
+    text = value if type(value) is str else str(value)
+    if _NEEDS_ESCAPE_SEARCH(text) is None:
+        return text
+    return escape(text)
 
 
 def _float_text(value: Any) -> str:
