@@ -219,3 +219,25 @@ def test_scan_segments_filters_and_select(resource: Any, make_table: Callable[..
     legacy = table.scan(ScanFilter={"n": {"ComparisonOperator": "IN",
                                           "AttributeValueList": [1, 2, 3]}})  # fmt: skip
     assert legacy["Count"] == 3
+
+
+def test_limit_reached_at_the_last_item_still_returns_the_key(ddb: Any, make_table: Any) -> None:
+    name = make_table()
+    for sk in ("a", "b", "c"):
+        ddb.put_item(TableName=name, Item={"pk": {"S": "p"}, "sk": {"S": sk}})
+    page = ddb.query(
+        TableName=name,
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "p"}},
+        Limit=3,
+    )
+    assert page["Count"] == 3
+    assert page["LastEvaluatedKey"] == {"pk": {"S": "p"}, "sk": {"S": "c"}}
+    rest = ddb.query(
+        TableName=name,
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "p"}},
+        Limit=3,
+        ExclusiveStartKey=page["LastEvaluatedKey"],
+    )
+    assert rest["Count"] == 0 and "LastEvaluatedKey" not in rest

@@ -295,6 +295,8 @@ class ReadsMixin(DynamoBase):
             count += 1
             if select != "COUNT":
                 out_items.append(projection(item, paths) if paths is not None else item)
+        if limit is not None and scanned >= limit:
+            more = True  # DynamoDB stops at Limit and hands back the key, more items or not
         out: dict[str, Any] = {"Count": count, "ScannedCount": scanned}
         if select != "COUNT":
             out["Items"] = out_items
