@@ -313,3 +313,33 @@ def test_code_from_s3(client: Any) -> None:
     with pytest.raises(lam.exceptions.InvalidParameterValueException) as err:
         lam.update_function_code(FunctionName=name, S3Bucket=bucket, S3Key="missing.zip")
     assert "NoSuchKey" in str(err.value)
+
+
+def test_function_url_with_iam_auth_needs_a_valid_signature(client: Any) -> None:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    lam = client("lambda")
+    name = create(lam, {"app.py": "def handler(event, context):\n    return 'signed ok'\n"})
+    url = lam.create_function_url_config(FunctionName=name, AuthType="AWS_IAM")["FunctionUrl"]
+
+    def call(creds: Credentials | None) -> tuple[int, bytes]:
+        req = AWSRequest(method="GET", url=url + "x")
+        if creds is not None:
+            SigV4Auth(creds, "lambda", "us-east-1").add_auth(req)
+        prepared = urllib.request.Request(url + "x", headers=dict(req.headers.items()))
+        try:
+            with urllib.request.urlopen(prepared) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+
+    status, body = call(None)
+    assert (status, json.loads(body)) == (403, {"Message": "Forbidden"})
+    assert call(Credentials("test", "test")) == (200, b"signed ok")
+    issued = client("sts").get_session_token()["Credentials"]
+    good = Credentials(issued["AccessKeyId"], issued["SecretAccessKey"], issued["SessionToken"])
+    bad = Credentials(issued["AccessKeyId"], "wrong-secret", issued["SessionToken"])
+    assert call(good) == (200, b"signed ok")
+    assert call(bad)[0] == 403

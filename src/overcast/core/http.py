@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -19,10 +20,22 @@ def parse_form(text: str) -> list[tuple[str, str]]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who signed a request, as the edge's signature check established it."""
+
+    account_id: str
+    access_key_id: str | None
+    principal_arn: str | None
+    signed: bool
+
+
 @dataclass(slots=True)
 class HttpRequest:
     """A request as it arrived. `path` is the raw (still percent-encoded) path; header names are
-    lower-case; `header_list` keeps repeated headers in order."""
+    lower-case; `header_list` keeps repeated headers in order. For a data plane the edge sets
+    `authenticate`: called with a signing service name, it checks the request's SigV4 signature
+    by the same rules as the AWS APIs and returns the `Caller`, or raises a ServiceError."""
 
     method: str
     path: str
@@ -32,6 +45,7 @@ class HttpRequest:
     header_list: list[tuple[str, str]] = field(default_factory=list)
     client_ip: str = "127.0.0.1"
     scheme: str = "http"
+    authenticate: Callable[[str], Caller] | None = None
 
     def query_params(self) -> list[tuple[str, str]]:
         """The decoded query string as (name, value) pairs, in order, blanks kept."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import time
@@ -16,7 +17,7 @@ from overcast.core import ids
 from overcast.core.clock import Clock, SystemClock
 from overcast.core.context import RequestContext
 from overcast.core.errors import InternalFailure, ServiceError
-from overcast.core.http import HttpRequest, HttpResponse
+from overcast.core.http import Caller, HttpRequest, HttpResponse
 from overcast.dispatch.table import OperationTable
 from overcast.edge import detect as detection
 from overcast.edge import sigv4
@@ -123,6 +124,7 @@ class Edge:
             return self.overcast_endpoint(req)
         if not _may_be_data_plane(req):
             return await self.handle_api(req)
+        req.authenticate = functools.partial(self.authenticate_caller, req)
         for plane in self.data_planes:
             try:
                 resp = await plane(req)
@@ -185,6 +187,18 @@ class Edge:
         ex.ctx.account_id = result.account_id
         ex.ctx.access_key_id = result.access_key_id
         ex.ctx.principal_arn = result.principal_arn
+
+    def authenticate_caller(self, req: HttpRequest, service: str) -> Caller:
+        """For data planes (function URLs with AWS_IAM auth): the request's signature checked
+        for `service` by the same policy as the AWS APIs."""
+        key, region, _ = detection.scope_of(req)
+        d = detection.Detection(service, None, region or "us-east-1", key, None)
+        result = sigv4.authenticate(
+            req, d, self.lookup_credential, strict=self.config.strict_auth, now=self.clock.now()
+        )
+        return Caller(
+            result.account_id, result.access_key_id, result.principal_arn, not result.anonymous
+        )
 
     def address_bucket(self, ex: Exchange) -> None:
         """Virtual-host-style S3: from here on, route as if the bucket were in the path (after

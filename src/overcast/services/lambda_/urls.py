@@ -102,6 +102,8 @@ class UrlsMixin(LambdaBase):
         cors = _cors_headers(config.get("Cors"), req)
         if req.method == "OPTIONS" and config.get("Cors"):
             return HttpResponse(200, cors, b"")
+        if config.get("AuthType") == "AWS_IAM" and not _signed(req):
+            return _json(403, {"Message": "Forbidden"}, cors)
         ctx = RequestContext(
             request_id=ids.request_id(),
             account_id=ref.account_id,
@@ -259,3 +261,13 @@ def _json(status: int, body: Any, extra: list[tuple[str, str]] | None = None) ->
     return HttpResponse(
         status, [("content-type", "application/json"), *(extra or [])], orjson.dumps(body)
     )
+
+
+def _signed(req: HttpRequest) -> bool:
+    """Whether a request to an AWS_IAM function URL carries a signature the edge accepts."""
+    if req.authenticate is None:
+        return False
+    try:
+        return req.authenticate("lambda").signed
+    except ServiceError:
+        return False
