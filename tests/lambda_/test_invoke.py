@@ -240,3 +240,42 @@ def test_reserved_concurrency_throttles(client: Any) -> None:
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
     lam.delete_function_concurrency(FunctionName=name)
     assert lam.invoke(FunctionName=name)["StatusCode"] == 200
+
+
+FILL_TMP = """
+import errno, os
+
+def handler(event, context):
+    chunk = b"x" * (1 << 20)
+    written = 0
+    try:
+        for i in range(event["files"]):
+            with open(f"/tmp/fill-{i}", "wb") as f:
+                for _ in range(event["mb_each"]):
+                    f.write(chunk)
+                    written += 1
+                f.flush()
+                os.fsync(f.fileno())
+    except OSError as exc:
+        return {"written_mb": written, "errno": exc.errno == errno.ENOSPC and "ENOSPC"}
+    finally:
+        for i in range(event["files"]):
+            if os.path.exists(f"/tmp/fill-{i}"):
+                os.remove(f"/tmp/fill-{i}")
+    return {"written_mb": written, "errno": None}
+"""
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0, reason="a capped /tmp needs root (a loop-mounted filesystem)"
+)
+def test_ephemeral_storage_caps_tmp_as_a_whole(client: Any) -> None:
+    lam = client("lambda")
+    name = create(lam, {"app.py": FILL_TMP}, Timeout=60, EphemeralStorage={"Size": 512})
+    # Several files, none near the size on its own: the whole of /tmp is what is capped.
+    _, out = invoke(lam, name, {"files": 6, "mb_each": 100})
+    assert out["errno"] == "ENOSPC"
+    assert 400 <= out["written_mb"] <= 560
+    # Within the size, everything fits.
+    _, out = invoke(lam, name, {"files": 3, "mb_each": 100})
+    assert out == {"written_mb": 300, "errno": None}

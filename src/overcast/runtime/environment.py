@@ -63,6 +63,7 @@ class Environment:
         self._hwm: limits.PeakRss | None = None
         self._zygote = zygote
         self._private_tmp = private_tmp
+        self._images = _images_for(work_root)
         self.exited: asyncio.Future[int] | None = None
         self._poller: asyncio.Future[None] | None = None
         self.ready = asyncio.Event()
@@ -106,6 +107,13 @@ class Environment:
         bytes_cap = spec.ephemeral_mb * 1024 * 1024
         loop = asyncio.get_running_loop()
         keep_tmp = self._tmp_keep(argv, env)
+        tmp_image: Path | None = None
+        if keep_tmp is not None and self._zygote is not None and self._zygote.alive:
+            tmp_image = await asyncio.to_thread(
+                self._images.image_for, spec.ephemeral_mb, self.dir / "tmp.img"
+            )
+            if tmp_image is not None:
+                loop.run_in_executor(None, self._images.refill, spec.ephemeral_mb)
         try:
             if self._zygote is not None and self._zygote.alive:
                 try:
@@ -120,6 +128,7 @@ class Environment:
                         argv=None if spec.runtime in launch.PYTHON_RUNTIMES else argv,
                         private_tmp=str(self.tmp_dir) if keep_tmp is not None else None,
                         keep_tmp=keep_tmp or [],
+                        tmp_image=str(tmp_image) if tmp_image is not None else None,
                     )
                 except ZygoteUnavailable:
                     self._spawn_process(argv, env, wfd, bytes_cap)
@@ -489,3 +498,14 @@ def _with_request_id(payload: bytes, request_id: str) -> bytes:
         doc["requestId"] = request_id
         return orjson.dumps(doc)
     return payload
+
+
+_IMAGES: dict[Path, limits.TmpImages] = {}
+
+
+def _images_for(work_root: Path) -> limits.TmpImages:
+    """One set of /tmp filesystem templates per work root."""
+    images = _IMAGES.get(work_root)
+    if images is None:
+        images = _IMAGES[work_root] = limits.TmpImages(work_root / "images")
+    return images

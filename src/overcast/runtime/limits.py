@@ -12,7 +12,9 @@ import contextlib
 import logging
 import os
 import secrets
+import shutil
 import signal
+import subprocess
 import zlib
 from pathlib import Path
 
@@ -315,3 +317,76 @@ def dir_size(path: Path) -> int:
             with contextlib.suppress(OSError):
                 total += os.lstat(os.path.join(root, name)).st_size
     return total
+
+
+class TmpImages:
+    """Ephemeral storage capped as on AWS: each environment's /tmp is a small ext4 filesystem of
+    its EphemeralStorage size, loop-mounted in the environment's own mount namespace, so writing
+    past the size fails with ENOSPC. Images are sparse copies of one template per size (made once
+    with mkfs.ext4): only the blocks a function writes take disk. Needs root, mkfs.ext4 and loop
+    devices; without them `image_for` gives None and only the per-file limit applies."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._usable: bool | None = None
+
+    def available(self) -> bool:
+        if self._usable is None:
+            self._usable = (
+                os.geteuid() == 0
+                and shutil.which("mkfs.ext4") is not None
+                and shutil.which("mount") is not None
+                and Path("/dev/loop-control").exists()
+            )
+        return self._usable
+
+    def image_for(self, size_mb: int, dest: Path) -> Path | None:
+        """A fresh empty filesystem image of `size_mb` usable megabytes at `dest`, or None."""
+        if not self.available():
+            return None
+        template = self.root / f"ext4-{size_mb}.img"
+        try:
+            if not template.exists():
+                self.root.mkdir(parents=True, exist_ok=True)
+                building = template.with_name(f"{template.name}.{os.getpid()}.tmp")
+                # Room for ext4's own metadata, so the function gets about what it asked for.
+                total = (size_mb + size_mb // 32 + 8) * 1024 * 1024
+                with open(building, "wb") as f:
+                    f.truncate(total)
+                subprocess.run(
+                    ["mkfs.ext4", "-q", "-F", "-m", "0", "-O", "^has_journal",
+                     "-E", "lazy_itable_init=1,nodiscard,root_owner=0:0", str(building)],
+                    check=True,
+                    capture_output=True,
+                )  # fmt: skip
+                os.replace(building, template)
+            spare = self.root / f"spare-{size_mb}.img"
+            try:
+                os.replace(spare, dest)  # one made ahead of time: no copy on the cold start
+            except FileNotFoundError:
+                self._copy(template, dest)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            log.warning("ephemeral storage images unavailable (%s); per-file limit only", exc)
+            self._usable = False
+            return None
+        return dest
+
+    def refill(self, size_mb: int) -> None:
+        """Make the next environment's image ahead of time (run off the request path)."""
+        template = self.root / f"ext4-{size_mb}.img"
+        spare = self.root / f"spare-{size_mb}.img"
+        if not self._usable or spare.exists() or not template.exists():
+            return
+        building = spare.with_name(f"{spare.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            self._copy(template, building)
+            os.replace(building, spare)
+        except (OSError, subprocess.CalledProcessError):
+            with contextlib.suppress(OSError):
+                building.unlink()
+
+    @staticmethod
+    def _copy(template: Path, dest: Path) -> None:
+        subprocess.run(
+            ["cp", "--sparse=always", str(template), str(dest)], check=True, capture_output=True
+        )

@@ -121,12 +121,14 @@ class Zygote:
         argv: list[str] | None = None,
         private_tmp: str | None = None,
         keep_tmp: list[str] | None = None,
+        tmp_image: str | None = None,
     ) -> tuple[int, asyncio.Future[int]]:
         """Fork an environment; its pid and a future of its exit status (as Popen reports
         it: negative for a signal). With `argv` the child execs it (Node.js, a custom
         bootstrap); without, it runs the Python bootstrap in the pre-started interpreter.
         `private_tmp` is a folder the child binds over /tmp in its own mount namespace;
-        `keep_tmp` lists entries of the real /tmp bound back at their paths inside it."""
+        `keep_tmp` lists entries of the real /tmp bound back at their paths inside it;
+        `tmp_image`, a filesystem image mounted as that folder first (the storage cap)."""
         if not self.alive or self.sock is None:
             raise ZygoteUnavailable("not running")
         loop = asyncio.get_running_loop()
@@ -145,6 +147,7 @@ class Zygote:
             "argv": argv,
             "private_tmp": private_tmp,
             "keep_tmp": keep_tmp or [],
+            "tmp_image": tmp_image,
         }
         try:
             socket.send_fds(self.sock, [json.dumps(request).encode()], [out_fd])

@@ -10,13 +10,17 @@ its children and reports each exit status back.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import fcntl
 import json
 import os
 import resource
 import select
 import signal
 import socket
+import struct
+import subprocess
 import sys
 import time
 
@@ -81,9 +85,12 @@ def _child(request: dict[str, object], out_fd: int, control: socket.socket, wake
         env = dict(request["env"])  # type: ignore[call-overload]
         private_tmp = request.get("private_tmp")
         keep_tmp = [str(k) for k in request.get("keep_tmp") or []]  # type: ignore[attr-defined]
-        if isinstance(private_tmp, str) and _private_tmp(private_tmp, keep_tmp):
-            env["TMPDIR"] = env["HOME"] = "/tmp"
+        raw_image = request.get("tmp_image")
+        image = raw_image if isinstance(raw_image, str) else None
         gid, uid = request.get("gid"), request.get("uid")
+        owner = (uid, gid) if isinstance(uid, int) and isinstance(gid, int) else None
+        if isinstance(private_tmp, str) and _private_tmp(private_tmp, keep_tmp, image, owner):
+            env["TMPDIR"] = env["HOME"] = "/tmp"
         if isinstance(gid, int):
             os.setgroups([])
             os.setgid(gid)
@@ -135,16 +142,26 @@ def _prepare_namespaces() -> None:
     NAMESPACES["ready"] = libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0
 
 
-def _private_tmp(host_dir: str, keep: list[str]) -> bool:
+def _private_tmp(
+    host_dir: str, keep: list[str], image: str | None, owner: tuple[int, int] | None
+) -> bool:
     """Give this process (and what it starts) its own /tmp: a new mount namespace with the
-    environment's folder bound over /tmp, and the entries of the real /tmp in `keep` (where
-    Overcast's own files live when it is installed under /tmp) bound back at their paths.
-    Needs root; False if it cannot be done."""
+    environment's folder bound over /tmp — the folder first made a filesystem of its own from
+    `image`, when given, so its size is capped — and the entries of the real /tmp in `keep`
+    (where Overcast's own files live when it is installed under /tmp) bound back at their
+    paths. Needs root; False if it cannot be done."""
     if not NAMESPACES["ready"]:
         return False
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(CLONE_NEWNS) != 0:
         return False
+    if image:
+        if _mount_image(libc, image, host_dir):
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.join(host_dir, "lost+found"))
+            if owner is not None:
+                os.chown(host_dir, *owner)
+            os.chmod(host_dir, 0o700)
     holder = host_dir.rstrip("/") + ".host"
     if keep:
         os.makedirs(holder, exist_ok=True)
@@ -164,6 +181,48 @@ def _private_tmp(host_dir: str, keep: list[str]) -> bool:
     if keep:
         libc.umount2(holder.encode(), MNT_DETACH)  # the rest of the real /tmp stays hidden
     return True
+
+
+LOOP_CTL_GET_FREE, LOOP_CONFIGURE, LO_FLAGS_AUTOCLEAR = 0x4C82, 0x4C0A, 4
+MS_NOSUID, MS_NODEV = 2, 4
+
+
+def _mount_image(libc: ctypes.CDLL, image: str, target: str) -> bool:
+    """Mount an ext4 image at `target` through a loop device that frees itself once unmounted
+    (set up with ioctls: no `mount` process on the cold start); the `mount` command if that
+    fails."""
+    try:
+        ctl = os.open("/dev/loop-control", os.O_RDWR)
+        backing = os.open(image, os.O_RDWR)
+        try:
+            for _ in range(8):
+                number = fcntl.ioctl(ctl, LOOP_CTL_GET_FREE)
+                device = f"/dev/loop{number}"
+                dev = os.open(device, os.O_RDWR)
+                try:
+                    # struct loop_config: fd, block_size, loop_info64 (lo_flags at +52), reserved
+                    config = bytearray(304)
+                    struct.pack_into("=I", config, 0, backing)
+                    struct.pack_into("=I", config, 8 + 52, LO_FLAGS_AUTOCLEAR)
+                    try:
+                        fcntl.ioctl(dev, LOOP_CONFIGURE, bytes(config))
+                    except OSError as exc:
+                        if exc.errno == 16:  # EBUSY: another process took it first
+                            continue
+                        raise
+                    flags = MS_NOSUID | MS_NODEV
+                    if libc.mount(device.encode(), target.encode(), b"ext4", flags, None) == 0:
+                        return True
+                    raise OSError(ctypes.get_errno(), "mount failed")
+                finally:
+                    os.close(dev)
+        finally:
+            os.close(backing)
+            os.close(ctl)
+    except OSError:
+        pass
+    done = subprocess.run(["mount", "-o", "loop,nosuid,nodev", image, target], capture_output=True)
+    return done.returncode == 0
 
 
 def _flush() -> None:
