@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from overcast.core.context import RequestContext
 from overcast.services.s3 import checksums, repo
-from overcast.services.s3.base import Params, Result, in_thread, ts
+from overcast.services.s3.base import Params, Result, ts
 from overcast.services.s3.buckets import acl_from_params, canned_acl, validate_tags
 from overcast.services.s3.errors import InvalidArgument
 from overcast.services.s3.objects import ObjectsMixin
@@ -74,15 +75,14 @@ class AttributesMixin(ObjectsMixin):
 
     # -- tagging -------------------------------------------------------------------------------------
 
-    @in_thread
-    def put_object_tagging(self, ctx: RequestContext, params: Params) -> Result:
+    async def put_object_tagging(self, ctx: RequestContext, params: Params) -> Result:
         """PutObjectTagging: replaces a version's tag set (at most 10 tags)."""
         tags = validate_tags((params.get("Tagging") or {}).get("TagSet") or [])
         if len(tags) > 10:
             raise InvalidArgument(
                 "Object tags cannot be greater than 10", ArgumentName="x-amz-tagging"
             )
-        return self._update(ctx, params, lambda obj: obj.meta.__setitem__("tags", tags))
+        return await self._update(ctx, params, lambda obj: obj.meta.__setitem__("tags", tags))
 
     def get_object_tagging(self, ctx: RequestContext, params: Params) -> Result:
         bucket = self.bucket(ctx, params.get("Bucket"))
@@ -92,17 +92,16 @@ class AttributesMixin(ObjectsMixin):
             out["VersionId"] = obj.version_id
         return out
 
-    @in_thread
-    def delete_object_tagging(self, ctx: RequestContext, params: Params) -> Result:
+    async def delete_object_tagging(self, ctx: RequestContext, params: Params) -> Result:
+        out = await self._update(ctx, params, lambda obj: obj.meta.__setitem__("tags", []))
         ctx.response_status = 204
-        return self._update(ctx, params, lambda obj: obj.meta.__setitem__("tags", []))
+        return out
 
     # -- ACL -------------------------------------------------------------------------------------------
 
-    @in_thread
-    def put_object_acl(self, ctx: RequestContext, params: Params) -> Result:
+    async def put_object_acl(self, ctx: RequestContext, params: Params) -> Result:
         acl = acl_from_params(ctx.account_id, params) or canned_acl(ctx.account_id, "private")
-        out = self._update(ctx, params, lambda obj: obj.meta.__setitem__("acl", acl))
+        out = await self._update(ctx, params, lambda obj: obj.meta.__setitem__("acl", acl))
         out.pop("VersionId", None)
         return out
 
@@ -112,10 +111,17 @@ class AttributesMixin(ObjectsMixin):
         acl = obj.meta.get("acl") or canned_acl(obj.owner, "private")
         return dict(acl)
 
-    def _update(self, ctx: RequestContext, params: Params, change: Any) -> Result:
+    async def _update(self, ctx: RequestContext, params: Params, change: Any) -> Result:
+        """Change one version's metadata in the next group commit (a small write)."""
         bucket = self.bucket(ctx, params.get("Bucket"))
-        with self.db.transaction():
+
+        def apply(conn: sqlite3.Connection) -> ObjectVersion:
+            # The flush runs on the event-loop thread, whose connection holds the transaction:
+            # `locate` reads through it, so it sees the writes serialized before this one.
             obj = self.locate(ctx, bucket, params["Key"], params.get("VersionId"), "PUT")
             change(obj)
-            repo.update_meta(self.db.conn, obj)
+            repo.update_meta(conn, obj)
+            return obj
+
+        obj = await self.group.submit(apply)
         return {"VersionId": obj.version_id} if bucket.versioning else {}

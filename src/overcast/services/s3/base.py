@@ -23,6 +23,7 @@ from overcast.services.s3.errors import AccessDenied, InvalidArgument, NoSuchBuc
 from overcast.services.s3.records import Bucket
 from overcast.services.s3.schema import MIGRATIONS
 from overcast.store import Database, Store
+from overcast.store.group import GroupCommit
 
 Params = dict[str, Any]
 Result = dict[str, Any]
@@ -84,6 +85,8 @@ class S3Base:
         self.dispatcher = dispatcher
         self.db: Database = store.open("s3", MIGRATIONS)
         self.blobs = self.db.blobs
+        # Small writes issued on the event loop share one durable commit (see store/group.py).
+        self.group = GroupCommit(self.db, savepoint="s3_write")
         # Freed blob files wait `free_grace` seconds before unlinking, so a GET that already
         # resolved its FileBody can still open it (an overwrite never breaks a reader).
         self.free_grace = free_grace

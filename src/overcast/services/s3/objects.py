@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import sqlite3
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from urllib.parse import parse_qsl
 from overcast.core.context import RequestContext
 from overcast.core.http import FileBody
 from overcast.services.s3 import checksums, repo
-from overcast.services.s3.base import Params, Result, S3Base, in_thread, ts
+from overcast.services.s3.base import INLINE_BODY, Params, Result, S3Base, in_thread, ts
 from overcast.services.s3.buckets import acl_from_params, validate_tags
 from overcast.services.s3.conditions import check_read, etag_matches, http_date, parse_range
 from overcast.services.s3.errors import (
@@ -169,9 +170,37 @@ class ObjectsMixin(S3Base):
 
     # -- PutObject ---------------------------------------------------------------------------------
 
-    @in_thread
-    def put_object(self, ctx: RequestContext, params: Params) -> Result:
-        """PutObject: verify digests, write the blob durably, then commit the version row."""
+    async def put_object(self, ctx: RequestContext, params: Params) -> Result:
+        """PutObject: verify digests, write the blob durably, then commit the version row.
+
+        A small upload is prepared on the event loop and its row joins the next group commit
+        (one fsync shared with the writes that arrive alongside); a large one runs in a thread
+        with its own transaction."""
+        body = params.get("Body")
+        if body is not None and len(body) > INLINE_BODY:
+            return await asyncio.to_thread(self._put_object_sync, ctx, params)
+        bucket, obj = self._prepare_put(ctx, params)
+        blob_id = obj.blob_id
+        if_match, if_none_match = params.get("IfMatch"), params.get("IfNoneMatch")
+        try:
+            obj, freed = await self.group.submit(
+                lambda conn: self._commit_tx(conn, ctx, obj, if_match, if_none_match)
+            )
+        except BaseException:
+            if blob_id is not None:
+                self.blobs.delete(blob_id)
+            raise
+        self.free(freed)
+        return self._put_out(bucket, obj)
+
+    def _put_object_sync(self, ctx: RequestContext, params: Params) -> Result:
+        bucket, obj = self._prepare_put(ctx, params)
+        obj = self.commit_object(ctx, obj, params.get("IfMatch"), params.get("IfNoneMatch"))
+        return self._put_out(bucket, obj)
+
+    def _prepare_put(self, ctx: RequestContext, params: Params) -> tuple[Bucket, ObjectVersion]:
+        """Validate a PutObject and build its version record; a body too big to keep inline is
+        already durable in a blob file when this returns."""
         bucket = self.bucket(ctx, params.get("Bucket"))
         key: str = params["Key"]
         body = params.get("Body") or b""
@@ -206,33 +235,36 @@ class ObjectsMixin(S3Base):
         try:
             md5 = md5_of()
             checksums.check_content_md5(params.get("ContentMD5"), md5.digest())
+            obj = ObjectVersion(
+                id=0,
+                bucket=bucket.name,
+                key=key,
+                version_id="",
+                is_latest=True,
+                delete_marker=False,
+                blob_id=blob_id,
+                size=len(body),
+                etag=f'"{md5.hexdigest()}"',
+                last_modified=self.now(),
+                storage_class=storage_class(params),
+                owner=ctx.account_id,
+                meta=meta,
+                data=body if inline else None,
+            )
         except BaseException:
             if blob_id is not None:
                 self.blobs.delete(blob_id)
             raise
-        obj = ObjectVersion(
-            id=0,
-            bucket=bucket.name,
-            key=key,
-            version_id="",
-            is_latest=True,
-            delete_marker=False,
-            blob_id=blob_id,
-            size=len(body),
-            etag=f'"{md5.hexdigest()}"',
-            last_modified=self.now(),
-            storage_class=storage_class(params),
-            owner=ctx.account_id,
-            meta=meta,
-            data=body if inline else None,
-        )
-        obj = self.commit_object(ctx, obj, params.get("IfMatch"), params.get("IfNoneMatch"))
+        return bucket, obj
+
+    def _put_out(self, bucket: Bucket, obj: ObjectVersion) -> Result:
+        ck = obj.meta["checksum"]
         out: Result = {
             "ETag": obj.etag,
             checksums.member(ck["algorithm"]): ck["value"],
             "ChecksumType": "FULL_OBJECT",
             **version_out(self._bucket_now(bucket.name), obj),
-            **{k: v for k, v in meta["sse"].items()},
+            **{k: v for k, v in obj.meta["sse"].items()},
         }
         return out
 
@@ -259,28 +291,46 @@ class ObjectsMixin(S3Base):
         blob_id = obj.blob_id
         try:
             with self.db.transaction() as conn:
-                freed_before = within(conn) if within is not None else []
-                bucket = repo.get_bucket(conn, obj.bucket)
-                if bucket is None:
-                    raise NoSuchBucket(BucketName=obj.bucket)
-                current = repo.latest(conn, obj.bucket, obj.key)
-                live = current if current is not None and not current.delete_marker else None
-                if if_none_match is not None and live is not None:
-                    if if_none_match.strip() == "*" or etag_matches(if_none_match, live.etag):
-                        raise PreconditionFailed(Condition="If-None-Match")
-                if if_match is not None:
-                    if live is None:
-                        raise NoSuchKey(Key=obj.key)
-                    if not etag_matches(if_match, live.etag):
-                        raise PreconditionFailed(Condition="If-Match")
-                obj, freed = repo.insert_version(conn, bucket, obj)
-                self.emit(conn, ctx, event, obj)
+                obj, freed = self._commit_tx(
+                    conn, ctx, obj, if_match, if_none_match, within=within, event=event
+                )
         except BaseException:
             if blob_id is not None:
                 self.blobs.delete(blob_id)
             raise
-        self.free(freed_before + freed)
+        self.free(freed)
         return obj
+
+    def _commit_tx(
+        self,
+        conn: sqlite3.Connection,
+        ctx: RequestContext,
+        obj: ObjectVersion,
+        if_match: str | None,
+        if_none_match: str | None,
+        *,
+        within: Callable[[sqlite3.Connection], list[str]] | None = None,
+        event: str = "s3:ObjectCreated:Put",
+    ) -> tuple[ObjectVersion, list[str]]:
+        """The body of `commit_object`, in the open transaction: the conditions are evaluated
+        here, against what the transaction sees. Returns the stored record and blobs to free."""
+        freed_before = within(conn) if within is not None else []
+        bucket = repo.get_bucket(conn, obj.bucket)
+        if bucket is None:
+            raise NoSuchBucket(BucketName=obj.bucket)
+        current = repo.latest(conn, obj.bucket, obj.key)
+        live = current if current is not None and not current.delete_marker else None
+        if if_none_match is not None and live is not None:
+            if if_none_match.strip() == "*" or etag_matches(if_none_match, live.etag):
+                raise PreconditionFailed(Condition="If-None-Match")
+        if if_match is not None:
+            if live is None:
+                raise NoSuchKey(Key=obj.key)
+            if not etag_matches(if_match, live.etag):
+                raise PreconditionFailed(Condition="If-Match")
+        obj, freed = repo.insert_version(conn, bucket, obj)
+        self.emit(conn, ctx, event, obj)
+        return obj, freed_before + freed
 
     # -- GetObject / HeadObject ----------------------------------------------------------------------
 
@@ -374,70 +424,72 @@ class ObjectsMixin(S3Base):
 
     # -- DeleteObject / DeleteObjects ----------------------------------------------------------------
 
-    @in_thread
-    def delete_object(self, ctx: RequestContext, params: Params) -> Result:
-        """DeleteObject: removes a version, or (versioned, no version id) adds a delete marker."""
+    async def delete_object(self, ctx: RequestContext, params: Params) -> Result:
+        """DeleteObject: removes a version, or (versioned, no version id) adds a delete marker.
+        Its rows change in the next group commit."""
         bucket = self.bucket(ctx, params.get("Bucket"))
-        ctx.response_status = 204
-        return self.delete_one(
-            ctx, bucket.name, params["Key"], params.get("VersionId"), params.get("IfMatch")
+        key, version_id, if_match = params["Key"], params.get("VersionId"), params.get("IfMatch")
+        self.check_version_id(version_id)
+        out, freed = await self.group.submit(
+            lambda conn: self._delete_tx(conn, ctx, bucket.name, key, version_id, if_match)
         )
+        self.free(freed)
+        ctx.response_status = 204
+        return out
 
-    def delete_one(
+    def _delete_tx(
         self,
+        conn: sqlite3.Connection,
         ctx: RequestContext,
         bucket_name: str,
         key: str,
         version_id: str | None,
-        if_match: str | None = None,
-    ) -> Result:
-        """Delete one key or version; returns DeleteObject's output members."""
-        self.check_version_id(version_id)
+        if_match: str | None,
+    ) -> tuple[Result, list[str]]:
+        """The body of a delete, in the open transaction; returns the output and blobs to free."""
         freed: list[str] = []
         out: Result = {}
-        with self.db.transaction() as conn:
-            bucket = repo.get_bucket(conn, bucket_name)
-            if bucket is None:
-                raise NoSuchBucket(BucketName=bucket_name)
-            if if_match is not None:
-                current = repo.latest(conn, bucket_name, key)
-                if current is None or current.delete_marker:
-                    raise NoSuchKey(Key=key)
-                if not etag_matches(if_match, current.etag):
-                    raise PreconditionFailed(Condition="If-Match")
-            if version_id is not None:
-                obj = repo.version(conn, bucket_name, key, version_id)
-                out["VersionId"] = version_id
-                if obj is not None:
-                    freed = repo.delete_version(conn, obj)
-                    self.emit(conn, ctx, "s3:ObjectRemoved:Delete", obj)
-                    if obj.delete_marker:
-                        out["DeleteMarker"] = True
-            elif bucket.versioning == "":
-                for obj in repo.versions_of(conn, bucket_name, key):
-                    freed += repo.delete_version(conn, obj)
-                    self.emit(conn, ctx, "s3:ObjectRemoved:Delete", obj)
-            else:
-                marker = ObjectVersion(
-                    id=0,
-                    bucket=bucket_name,
-                    key=key,
-                    version_id="",
-                    is_latest=True,
-                    delete_marker=True,
-                    blob_id=None,
-                    size=0,
-                    etag="",
-                    last_modified=self.now(),
-                    storage_class="STANDARD",
-                    owner=ctx.account_id,
-                )
-                marker, freed = repo.insert_version(conn, bucket, marker)
-                self.emit(conn, ctx, "s3:ObjectRemoved:DeleteMarkerCreated", marker)
-                out["DeleteMarker"] = True
-                out["VersionId"] = marker.version_id
-        self.free(freed)
-        return out
+        bucket = repo.get_bucket(conn, bucket_name)
+        if bucket is None:
+            raise NoSuchBucket(BucketName=bucket_name)
+        if if_match is not None:
+            current = repo.latest(conn, bucket_name, key)
+            if current is None or current.delete_marker:
+                raise NoSuchKey(Key=key)
+            if not etag_matches(if_match, current.etag):
+                raise PreconditionFailed(Condition="If-Match")
+        if version_id is not None:
+            obj = repo.version(conn, bucket_name, key, version_id)
+            out["VersionId"] = version_id
+            if obj is not None:
+                freed = repo.delete_version(conn, obj)
+                self.emit(conn, ctx, "s3:ObjectRemoved:Delete", obj)
+                if obj.delete_marker:
+                    out["DeleteMarker"] = True
+        elif bucket.versioning == "":
+            for obj in repo.versions_of(conn, bucket_name, key):
+                freed += repo.delete_version(conn, obj)
+                self.emit(conn, ctx, "s3:ObjectRemoved:Delete", obj)
+        else:
+            marker = ObjectVersion(
+                id=0,
+                bucket=bucket_name,
+                key=key,
+                version_id="",
+                is_latest=True,
+                delete_marker=True,
+                blob_id=None,
+                size=0,
+                etag="",
+                last_modified=self.now(),
+                storage_class="STANDARD",
+                owner=ctx.account_id,
+            )
+            marker, freed = repo.insert_version(conn, bucket, marker)
+            self.emit(conn, ctx, "s3:ObjectRemoved:DeleteMarkerCreated", marker)
+            out["DeleteMarker"] = True
+            out["VersionId"] = marker.version_id
+        return out, freed
 
     @in_thread
     def delete_objects(self, ctx: RequestContext, params: Params) -> Result:
@@ -449,20 +501,40 @@ class ObjectsMixin(S3Base):
         if not objects or len(objects) > 1000:
             raise MalformedXML()
         quiet = bool(spec.get("Quiet"))
+        outcomes: list[tuple[dict[str, Any], Result | S3Error]] = []
+        freed: list[str] = []
+        # One transaction (one fsync) for the whole request; each key in its own savepoint so
+        # a failing one (e.g. its ETag condition) rolls back alone.
+        with self.db.transaction() as conn:
+            for item in objects:
+                conn.execute("SAVEPOINT s3_key")
+                try:
+                    self.check_version_id(item.get("VersionId"))
+                    done, gone = self._delete_tx(
+                        conn, ctx, bucket.name, item.get("Key", ""), item.get("VersionId"),
+                        item.get("ETag"),
+                    )  # fmt: skip
+                except S3Error as err:
+                    conn.execute("ROLLBACK TO s3_key")
+                    conn.execute("RELEASE s3_key")
+                    outcomes.append((item, err))
+                    continue
+                conn.execute("RELEASE s3_key")
+                freed += gone
+                outcomes.append((item, done))
+        self.free(freed)
         deleted: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
-        for item in objects:
+        for item, res in outcomes:
             key = item.get("Key", "")
             vid = item.get("VersionId")
-            try:
-                res = self.delete_one(ctx, bucket.name, key, vid, item.get("ETag"))
-            except S3Error as err:
+            if isinstance(res, S3Error):
                 errors.append(
                     {
                         "Key": key,
                         **({"VersionId": vid} if vid else {}),
-                        "Code": err.code,
-                        "Message": err.message,
+                        "Code": res.code,
+                        "Message": res.message,
                     }
                 )
                 continue
