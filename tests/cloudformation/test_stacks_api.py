@@ -607,3 +607,34 @@ Outputs:
         "Unable to resolve dynamic reference {{resolve:ssm:/nope}}"
         in failed["ResourceStatusReason"]
     )
+
+
+def test_executed_change_set_name_can_be_used_again(client: Callable[..., Any]) -> None:
+    # The aws CLI names change sets after the current second; here a deploy finishes within one.
+    cfn, ssm = client("cloudformation"), client("ssm")
+    name = _name()
+    body = f"Resources: {{P: {{Type: AWS::SSM::Parameter, Properties: {{Name: /{name}/p, Type: String, Value: v1}}}}}}"
+    for kind, value in (("CREATE", "v1"), ("UPDATE", "v2")):
+        cs = cfn.create_change_set(
+            StackName=name,
+            ChangeSetName="same-second",
+            ChangeSetType=kind,
+            TemplateBody=body.replace("v1", value),
+        )
+        cfn.get_waiter("change_set_create_complete").wait(
+            ChangeSetName=cs["Id"], WaiterConfig={"Delay": 1}
+        )
+        cfn.execute_change_set(ChangeSetName=cs["Id"])
+        waiter = "stack_create_complete" if kind == "CREATE" else "stack_update_complete"
+        cfn.get_waiter(waiter).wait(StackName=name, WaiterConfig={"Delay": 1})
+        assert ssm.get_parameter(Name=f"/{name}/p")["Parameter"]["Value"] == value
+    # One not yet executed still holds its name.
+    cfn.create_change_set(
+        StackName=name, ChangeSetName="pending", TemplateBody=body.replace("v1", "v3")
+    )
+    with pytest.raises(ClientError) as err:
+        cfn.create_change_set(
+            StackName=name, ChangeSetName="pending", TemplateBody=body.replace("v1", "v4")
+        )
+    assert err.value.response["Error"]["Code"] == "AlreadyExistsException"
+    cfn.delete_stack(StackName=name)

@@ -58,10 +58,15 @@ class ChangeSetOperations(ProviderBase):
             raise CfnValidationError(f"Stack [{name}] does not exist")
         else:
             check_updatable(stack, _UPDATABLE)
-        if stack is not None and any(
-            c.name == cs_name for c in self.records.change_sets(stack.stack_id)
-        ):
-            raise AlreadyExistsException(f"ChangeSet {cs_name} already exists")
+        if stack is not None:
+            for other in self.records.change_sets(stack.stack_id):
+                if other.name != cs_name:
+                    continue
+                if other.execution_status != "EXECUTE_COMPLETE":
+                    raise AlreadyExistsException(f"ChangeSet {cs_name} already exists")
+                # An executed change set is history: its name is free again. (The aws CLI names
+                # change sets by the second, and a stack here deploys in well under one.)
+                self.records.delete_change_set(other.change_set_id)
         stack_id = stack.stack_id if stack else self._new_stack_id(ctx, name)
         existing = stack if kind == "UPDATE" else None
         status, reason, changes = "CREATE_COMPLETE", None, []
