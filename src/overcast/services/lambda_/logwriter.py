@@ -32,7 +32,7 @@ Chunk = list[tuple[int, str]]  # (epoch ms, message)
 BATCH = 5000  # events per PutLogEvents (AWS allows 10,000 and 1 MB)
 FLUSH_DELAY = 0.2  # seconds a burst may gather before it is written
 FLUSH_EVENTS = 4000  # ... or this many queued events, whichever comes first
-SLICE_EVENTS = 400  # events per transaction (~3 ms of SQLite) before yielding to the loop
+SLICE_EVENTS = 100  # events per transaction (under 1 ms of SQLite) before yielding to the loop
 
 
 class LogWriter:
