@@ -6,10 +6,12 @@ place before the row that names them commits. Each service declares its own tabl
 migrations and runs portable SQL through the connection a `Database` hands out inside
 `transaction()` / `read()`; no other package opens a database or writes under the data
 directory. Every service database also carries the `_outbox` table that `dispatch` reads, so a
-delivery is written in the same transaction as its cause. Imports only `core`.
+delivery is written in the same transaction as its cause. `GroupCommit` lets writes issued
+together on the event loop share one durable commit. Imports only `core`.
 """
 
 from overcast.store.blobs import BlobStore
 from overcast.store.db import Database, Migration, Store
+from overcast.store.group import GroupCommit
 
-__all__ = ["BlobStore", "Database", "Migration", "Store"]
+__all__ = ["BlobStore", "Database", "GroupCommit", "Migration", "Store"]

@@ -16,8 +16,8 @@ from overcast.engines.ddb.values import Item, check_value
 from overcast.services.dynamodb.errors import not_found
 from overcast.services.dynamodb.schema import MIGRATIONS, Table
 from overcast.services.dynamodb.storage import ItemStore
-from overcast.services.dynamodb.writes import WriteBatcher
 from overcast.store import Database, Store
+from overcast.store.group import GroupCommit
 
 _TYPE_NAMES = {"S", "N", "B"}
 
@@ -43,7 +43,7 @@ class DynamoBase:
         self.db = open_db(store)
         self.clock = clock
         self.items = ItemStore()
-        self.writes = WriteBatcher(self.db)
+        self.writes = GroupCommit(self.db, savepoint="ddb_write")
         self._tables: dict[tuple[str, str, str], Table] = {}
         self._loaded = False
 
