@@ -23,7 +23,7 @@ from overcast.core.errors import ServiceError
 from overcast.core.http import HttpRequest, HttpResponse, parse_form
 from overcast.protocol.base import Codec
 from overcast.protocol.errors import MalformedInput, protocol_error
-from overcast.protocol.shapes import ShapeKey, shape_key
+from overcast.protocol.shapes import ShapeKey, compiled
 from overcast.protocol.xml import (
     XML_DECLARATION,
     Children,
@@ -76,16 +76,7 @@ class QueryReader:
 
     def decoder(self, shape: Shape) -> Read:
         """tree node → provider value for `shape` (raises MalformedInput)."""
-        key = shape_key(shape)
-        found = self._cache.get(key)
-        if found is not None:
-            return found
-        cell: list[Read] = []
-        self._cache[key] = lambda node: cell[0](node)
-        built = self._build(shape)
-        cell.append(built)
-        self._cache[key] = built
-        return built
+        return compiled(self._cache, shape, self._build)
 
     def _build(self, shape: Shape) -> Read:
         t = shape.type_name

@@ -20,7 +20,7 @@ from botocore.model import Shape
 
 from overcast.protocol import timestamps
 from overcast.protocol.errors import MalformedInput
-from overcast.protocol.shapes import ShapeKey, shape_key
+from overcast.protocol.shapes import ShapeKey, compiled, shape_key
 
 Conv = Callable[[Any], Any]
 
@@ -62,18 +62,7 @@ class Converters:
 
     def decoder(self, shape: Shape) -> Conv:
         """wire value → provider value for `shape` (raises MalformedInput)."""
-        key = shape_key(shape)
-        found = self._dec.get(key)
-        if found is not None:
-            return found
-        cell: list[Conv] = []
-        forward: Conv = lambda v: cell[0](v)  # noqa: E731 - stands in while a recursive shape compiles
-        self._dec[key] = forward
-        self._forwarders.add(forward)
-        built = self._build_decoder(shape)
-        cell.append(built)
-        self._dec[key] = built
-        return built
+        return compiled(self._dec, shape, self._build_decoder, self._forwarders.add)
 
     def structure_decoder(self, shape: Shape, *, body_only: bool = False) -> Conv:
         """The decoder of a structure; `body_only` skips members bound to HTTP locations."""

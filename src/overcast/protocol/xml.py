@@ -23,7 +23,7 @@ from botocore.model import Shape
 
 from overcast.protocol import timestamps
 from overcast.protocol.errors import MalformedInput
-from overcast.protocol.shapes import ShapeKey, shape_key
+from overcast.protocol.shapes import ShapeKey, compiled
 
 Emit = Callable[[list[str], str, Any, str], None]
 """(out, tag, value, extra attributes of the opening tag) → appends the element to out."""
@@ -128,20 +128,7 @@ class XmlWriter:
 
     def element(self, shape: Shape) -> Emit:
         """The writer of one element of `shape` (the tag is given by the caller)."""
-        key = shape_key(shape)
-        found = self._cache.get(key)
-        if found is not None:
-            return found
-        cell: list[Emit] = []
-
-        def forward(out: list[str], tag: str, value: Any, attrs: str) -> None:
-            cell[0](out, tag, value, attrs)
-
-        self._cache[key] = forward
-        built = self._build(shape)
-        cell.append(built)
-        self._cache[key] = built
-        return built
+        return compiled(self._cache, shape, self._build)
 
     def members(self, shape: Shape, *, body_only: bool = False) -> Emit:
         """A structure writer; `body_only` leaves out members bound to HTTP locations."""
@@ -301,16 +288,7 @@ class XmlReader:
 
     def decoder(self, shape: Shape) -> Read:
         """element → provider value for `shape` (raises MalformedInput)."""
-        key = shape_key(shape)
-        found = self._cache.get(key)
-        if found is not None:
-            return found
-        cell: list[Read] = []
-        self._cache[key] = lambda node: cell[0](node)
-        built = self._build(shape)
-        cell.append(built)
-        self._cache[key] = built
-        return built
+        return compiled(self._cache, shape, self._build)
 
     def members(self, shape: Shape, *, body_only: bool = False) -> Read:
         """A structure reader; `body_only` skips members bound to HTTP locations."""
