@@ -4,12 +4,7 @@ load-generator process; plus the in-process engine CPU per operation (no HTTP, n
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,7 +17,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from bench.common import PY, cpu_seconds, free_port, overcast_server, process
+from bench.common import PY, free_port, load, overcast_server, process
 
 SECONDS = 4.0
 TABLE = "bench"
@@ -94,66 +89,6 @@ def _populate(port: int) -> None:
                 batch = []
     out = ddb.query(**REQUESTS["Query"])
     assert out["Count"] == PER_PARTITION, out["Count"]
-
-
-async def _drive(port: int, concurrency: int, seconds: float, request: bytes) -> dict[str, Any]:
-    """Keep `concurrency` requests in flight; reconnect when the server closes the connection
-    (moto's server answers `Connection: close`, Overcast keeps connections alive)."""
-    latencies: list[float] = []
-    errors = 0
-    stop_at = time.perf_counter() + seconds
-
-    async def worker() -> None:
-        nonlocal errors
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        while time.perf_counter() < stop_at:
-            sent = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            lower = head.lower()
-            i = lower.find(b"content-length:")
-            length = int(lower[i + 15 : lower.find(b"\r\n", i)]) if i >= 0 else 0
-            await reader.readexactly(length)
-            latencies.append(time.perf_counter() - sent)
-            if int(head[9:12]) >= 400:
-                errors += 1
-            if b"connection: close" in lower:
-                writer.close()
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.close()
-
-    start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - start
-    latencies.sort()
-    n = len(latencies)
-    return {
-        "requests": n,
-        "errors": errors,
-        "seconds": elapsed,
-        "rps": n / elapsed,
-        "p50_ms": latencies[n // 2] * 1000 if n else 0.0,
-        "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else 0.0,
-    }
-
-
-def load(port: int, pid: int, request: bytes, concurrency: int, seconds: float) -> dict[str, Any]:
-    """Drive a request from a separate process; add the server's CPU per request (µs)."""
-    with tempfile.NamedTemporaryFile(delete=False) as f:
-        f.write(request)
-        path = f.name
-    try:
-        before = cpu_seconds(pid)
-        out = subprocess.run(
-            [PY, "-m", "bench.ddb_bench", "drive", str(port), str(concurrency), str(seconds), path],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        used = cpu_seconds(pid) - before
-    finally:
-        os.unlink(path)
-    result: dict[str, Any] = json.loads(out.stdout)
-    result["server_cpu_us"] = used / max(1, result["requests"]) * 1e6
-    return result
 
 
 def _measure(port: int, pid: int) -> dict[str, Any]:
@@ -261,16 +196,5 @@ def report(results: dict[str, Any]) -> list[str]:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["drive"]:
-        port_s, conc_s, secs_s, req_path = sys.argv[2:6]
-        try:
-            import uvloop
-
-            uvloop.install()
-        except ImportError:
-            pass
-        req = Path(req_path).read_bytes()
-        print(json.dumps(asyncio.run(_drive(int(port_s), int(conc_s), float(secs_s), req))))
-    else:
-        for line in report(run()):
-            print(line)
+    for line in report(run()):
+        print(line)

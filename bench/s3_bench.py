@@ -5,16 +5,13 @@ disk (and `cp` plus fsync, since Overcast's PutObject is durable before it answe
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import http.client
-import json
 import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import zlib
@@ -27,7 +24,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from bench.common import PY, cpu_seconds, free_port, overcast_server, process
+from bench.common import PY, free_port, load, overcast_server, process
 
 SECONDS = 4.0
 CONCURRENCY = (1, 16)
@@ -65,79 +62,6 @@ def raw_request(port: int, method: str, key: str, body: bytes = b"") -> bytes:
     ]
     lines += [f"{k}: {v}" for k, v in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
-async def _worker(
-    port: int, request: bytes, stop_at: float, latencies: list[float], stats: dict[str, int]
-) -> None:
-    """Send `request` over a keep-alive connection until `stop_at`, reconnecting whenever the
-    server answers `Connection: close` (moto's development server does for PUT)."""
-    reader: asyncio.StreamReader | None = None
-    writer: asyncio.StreamWriter | None = None
-    while time.perf_counter() < stop_at:
-        if writer is None:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        assert reader is not None
-        sent = time.perf_counter()
-        writer.write(request)
-        head = (await reader.readuntil(b"\r\n\r\n")).lower()
-        length = 0
-        i = head.find(b"content-length:")
-        if i >= 0:
-            length = int(head[i + 15 : head.find(b"\r\n", i)])
-        await reader.readexactly(length)
-        latencies.append(time.perf_counter() - sent)
-        stats["requests"] += 1
-        if int(head[9:12]) >= 400:
-            stats["errors"] += 1
-        if b"connection: close" in head:
-            writer.close()
-            reader = writer = None
-    if writer is not None:
-        writer.close()
-
-
-async def _drive(port: int, concurrency: int, seconds: float, request: bytes) -> dict[str, float]:
-    latencies: list[float] = []
-    stats = {"requests": 0, "errors": 0}
-    start = time.perf_counter()
-    await asyncio.gather(
-        *(_worker(port, request, start + seconds, latencies, stats) for _ in range(concurrency))
-    )
-    elapsed = time.perf_counter() - start
-    latencies.sort()
-    n = len(latencies)
-    return {
-        "requests": stats["requests"],
-        "errors": stats["errors"],
-        "seconds": elapsed,
-        "rps": stats["requests"] / elapsed,
-        "p50_ms": latencies[n // 2] * 1000 if n else 0.0,
-        "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else 0.0,
-    }
-
-
-def load(port: int, pid: int, request: bytes, concurrency: int, seconds: float) -> dict[str, float]:
-    """Drive `request` from a separate process (`python -m bench.s3_bench load ...`); add the
-    server's CPU per request (µs) from /proc."""
-    with tempfile.NamedTemporaryFile(delete=False) as f:
-        f.write(request)
-        path = f.name
-    try:
-        before = cpu_seconds(pid)
-        out = subprocess.run(
-            [PY, "-m", "bench.s3_bench", "load", str(port), str(concurrency), str(seconds), path],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=seconds + 60,
-        )
-        used = cpu_seconds(pid) - before
-    finally:
-        os.unlink(path)
-    result: dict[str, float] = json.loads(out.stdout)
-    result["server_cpu_us"] = used / max(1, result["requests"]) * 1e6
-    return result
 
 
 def _client(port: int) -> Any:
@@ -282,11 +206,5 @@ def report(results: dict[str, Any]) -> list[str]:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["load"]:
-        port_s, conc_s, secs_s, req_path = sys.argv[2:6]
-        with open(req_path, "rb") as rf:
-            raw = rf.read()
-        print(json.dumps(asyncio.run(_drive(int(port_s), int(conc_s), float(secs_s), raw))))
-    else:
-        for line in report(run()):
-            print(line)
+    for line in report(run()):
+        print(line)
