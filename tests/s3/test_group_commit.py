@@ -8,8 +8,6 @@ import asyncio
 import hashlib
 import random
 import sqlite3
-import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,10 +16,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from overcast.services.s3.objects import INLINE_MAX
 from overcast.store import Migration, Store
 from overcast.store.group import GroupCommit
-from tests.conftest import Server
 
 _SCHEMA = [Migration("0001_t", "CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL);")]
 
@@ -140,65 +136,6 @@ def test_concurrent_small_puts_and_deletes(s3: Any, bucket: str) -> None:
     with pytest.raises(ClientError) as exc:  # a bad conditional delete fails alone
         s3.delete_object(Bucket=bucket, Key="k0", IfMatch='"nope"')
     assert exc.value.response["Error"]["Code"] == "PreconditionFailed"
-
-
-def small_payload(key: str) -> bytes:
-    rng = random.Random(key)
-    return rng.randbytes(rng.randint(0, 200 * 1024))  # inline rows and small blob files
-
-
-def test_sigkill_during_concurrent_small_uploads(server_factory: Callable[..., Server]) -> None:
-    srv = server_factory().start()
-    srv.client("s3").create_bucket(Bucket="durable")
-    acked: dict[str, str] = {}
-    lock = threading.Lock()
-    stop = threading.Event()
-
-    def worker(i: int) -> None:
-        c = srv.client("s3")
-        n = 0
-        while not stop.is_set():
-            key = f"w{i}/{n}"
-            data = small_payload(key)
-            try:
-                c.put_object(Bucket="durable", Key=key, Body=data)
-            except Exception:
-                return
-            with lock:
-                acked[key] = hashlib.md5(data).hexdigest()
-            n += 1
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + 60
-    while len(acked) < 150 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    srv.kill()
-    stop.set()
-    for t in threads:
-        t.join()
-    assert len(acked) >= 150
-
-    srv.start()
-    s3: Any = srv.client("s3")
-    visible = {
-        o["Key"]: o
-        for p in s3.get_paginator("list_objects_v2").paginate(Bucket="durable")
-        for o in p.get("Contents", [])
-    }
-    for key in acked:
-        assert key in visible, key
-    for key, entry in visible.items():
-        expected = small_payload(key)
-        body = s3.get_object(Bucket="durable", Key=key)["Body"].read()
-        assert body == expected, key
-        assert entry["Size"] == len(expected)
-    # Blob files only for the objects too large to be inline, none half-written.
-    blobs = srv.data_dir / "blobs" / "s3"
-    assert list((blobs / ".tmp").iterdir()) == []
-    files = [p for sub in blobs.iterdir() if sub.name != ".tmp" for p in sub.iterdir()]
-    assert len(files) == len([o for o in visible.values() if o["Size"] > INLINE_MAX])
 
 
 def test_delete_objects_failing_key_rolls_back_alone(s3: Any, bucket: str) -> None:
