@@ -8,7 +8,7 @@ import sys
 import time
 import traceback
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -21,7 +21,7 @@ from overcast.core.http import Caller, HttpRequest, HttpResponse
 from overcast.dispatch.table import OperationTable
 from overcast.edge import detect as detection
 from overcast.edge import sigv4
-from overcast.edge.asgi import read_request, write_response
+from overcast.edge.asgi import read_body, request_from_scope, write_response
 from overcast.edge.chunked import decode_request_body
 from overcast.protocol import Codec, get_codec
 from overcast.protocol.validation import Validator
@@ -39,19 +39,21 @@ class EdgeConfig:
     version: str = ""
 
 
-@dataclass(slots=True)
 class Exchange:
-    """One AWS API request as it moves through the pipeline."""
+    """One AWS API request as it moves through the pipeline. (A plain slotted class: one is made
+    per request, and positional construction is the cheapest.)"""
 
-    req: HttpRequest
-    ctx: RequestContext
-    started: float
-    detected: detection.Detection | None = None
-    auth: sigv4.AuthResult | None = None
-    codec: Codec | None = None
-    op: Any = None
-    params: dict[str, Any] = field(default_factory=dict)
-    result: dict[str, Any] | None = None
+    __slots__ = ("auth", "codec", "ctx", "detected", "op", "params", "req", "started")
+
+    def __init__(self, req: HttpRequest, ctx: RequestContext, started: float = 0.0) -> None:
+        self.req = req
+        self.ctx = ctx
+        self.started = started
+        self.detected: detection.Detection | None = None
+        self.auth: sigv4.AuthResult | None = None
+        self.codec: Codec | None = None
+        self.op: Any = None
+        self.params: dict[str, Any] | None = None
 
 
 class Edge:
@@ -78,8 +80,9 @@ class Edge:
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
         self._validators: dict[Codec, Validator] = {}
-        # The whole request chain, in order. Each step reads and fills the Exchange.
-        self.PIPELINE: list[Callable[[Exchange], Awaitable[None] | None]] = [
+        # The whole request chain, in order. Each step reads and fills the Exchange (and runs
+        # without waiting: anything that waits belongs to the provider).
+        self.PIPELINE: list[Callable[[Exchange], None]] = [
             self.detect_service,
             self.authenticate,
             self.address_bucket,
@@ -92,7 +95,11 @@ class Edge:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
         if kind == "http":
-            req = await read_request(scope, receive)
+            message = await receive()
+            body = message.get("body", b"")
+            if message.get("more_body"):
+                body = await read_body(receive, message)
+            req = request_from_scope(scope, body)
             resp = await self.handle(req)
             await write_response(send, resp, head_only=req.method == "HEAD")
         elif kind == "lifespan":
@@ -143,17 +150,19 @@ class Edge:
     # -- the AWS API pipeline ---------------------------------------------------------------------
 
     async def handle_api(self, req: HttpRequest) -> HttpResponse:
-        ex = Exchange(
-            req=req,
-            ctx=RequestContext(request_id=ids.request_id(), endpoint=_endpoint(req), http=req),
-            started=time.perf_counter(),
-        )
+        """The PIPELINE's steps in order, then the provider's operation and the serialization of
+        its result; any error becomes the protocol's error response."""
+        logging_on = self.config.log_requests
+        ctx = RequestContext(ids.request_id(), endpoint=_endpoint(req), http=req)
+        ex = Exchange(req, ctx, time.perf_counter() if logging_on else 0.0)
         try:
             for step in self.PIPELINE:
-                pending = step(ex)
-                if pending is not None:
-                    await pending
-            resp = await self.call_provider(ex)
+                step(ex)
+            handler = self.table.resolve(ctx.service, ctx.operation)
+            result = handler.fn(ctx, ex.params if ex.params is not None else {})
+            if handler.is_async:
+                result = await result
+            resp = ex.codec.serialize(ex.op, result or {}, ctx)  # type: ignore[union-attr]
         except ServiceError as err:
             resp = self.error_response(ex, err)
         except Exception:
@@ -161,7 +170,7 @@ class Edge:
             resp = self.error_response(
                 ex, InternalFailure(f"An internal error occurred (request {ex.ctx.request_id})")
             )
-        if self.config.log_requests:
+        if logging_on:
             self.log_line(ex, resp.status)
         return resp
 
@@ -224,15 +233,6 @@ class Edge:
             validator = self._validators[ex.codec] = Validator(ex.codec.service, ex.codec.protocol)
         validator.validate(ex.op, ex.params)
 
-    async def call_provider(self, ex: Exchange) -> HttpResponse:
-        """Run the operation and serialize its result."""
-        assert ex.codec is not None
-        handler = self.table.resolve(ex.ctx.service, ex.ctx.operation)
-        result = handler.fn(ex.ctx, ex.params)
-        if handler.is_async:
-            result = await result
-        return ex.codec.serialize(ex.op, result or {}, ex.ctx)
-
     def error_response(self, ex: Exchange, err: ServiceError) -> HttpResponse:
         if ex.codec is None:
             return _json_response(
@@ -259,6 +259,19 @@ def _may_be_data_plane(req: HttpRequest) -> bool:
     if req.method == "OPTIONS" or req.path.startswith("/_aws/"):
         return True
     host = req.headers.get("host", "")
+    found = _plane_hosts.get(host)
+    if found is None:
+        if len(_plane_hosts) >= 1024:
+            _plane_hosts.clear()
+        found = _plane_hosts[host] = _may_be_plane_host(host)
+    return found
+
+
+# Whether a Host header may name a data plane, by its text (clients send the same few). Bounded.
+_plane_hosts: dict[str, bool] = {}
+
+
+def _may_be_plane_host(host: str) -> bool:
     if host.startswith("["):
         return False  # an IPv6 literal
     name = host.partition(":")[0]
@@ -268,7 +281,7 @@ def _may_be_data_plane(req: HttpRequest) -> bool:
 
 def _endpoint(req: HttpRequest) -> str:
     host = req.headers.get("host") or "127.0.0.1:4566"
-    return f"{req.scheme}://{host}"
+    return req.scheme + "://" + host
 
 
 def _json_response(status: int, body: Any, request_id: str | None = None) -> HttpResponse:

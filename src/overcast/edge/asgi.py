@@ -11,47 +11,81 @@ _CHUNK = 1 << 20
 
 
 async def read_request(scope: dict[str, Any], receive: Any) -> HttpRequest:
-    """The whole request, body included. Header names arrive lower-cased from the server."""
-    header_list = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-    headers = dict(header_list)
-    if len(headers) != len(header_list):
-        # A repeated header: join its values with commas, as HTTP allows.
+    """The whole request, body included."""
+    return request_from_scope(scope, await read_body(receive))
+
+
+async def read_body(receive: Any, first: dict[str, Any] | None = None) -> bytes:
+    """The request body: every `http.request` message's bytes, from `first` (if already
+    received) on."""
+    message = first if first is not None else await receive()
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body"):
+        return body
+    chunks = [body]
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def request_from_scope(scope: dict[str, Any], body: bytes) -> HttpRequest:
+    """An HttpRequest of an ASGI scope and its body. Header names arrive lower-cased from the
+    server; a repeated header's values are joined with commas, as HTTP allows."""
+    raw = scope["headers"]
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw}
+    if len(headers) == len(raw):
+        header_list = list(headers.items())
+    else:
+        header_list = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
         headers = {}
         for name, value in header_list:
             headers[name] = headers[name] + "," + value if name in headers else value
-    message = await receive()
-    body: bytes = message.get("body", b"")
-    if message.get("more_body"):
-        chunks = [body]
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
-        body = b"".join(chunks)
     client = scope.get("client")
     raw_path: bytes | None = scope.get("raw_path")
     return HttpRequest(
-        method=scope["method"],
-        path=raw_path.decode("latin-1").partition("?")[0] if raw_path else scope["path"],
-        query_string=scope["query_string"].decode("latin-1"),
-        headers=headers,
-        body=body,
-        header_list=header_list,
-        client_ip=client[0] if client else "127.0.0.1",
-        scheme=scope.get("scheme", "http"),
+        scope["method"],
+        raw_path.decode("latin-1").partition("?")[0] if raw_path else scope["path"],
+        scope["query_string"].decode("latin-1"),
+        headers,
+        body,
+        header_list,
+        client[0] if client else "127.0.0.1",
+        scope.get("scheme", "http"),
     )
+
+
+_CONTENT_LENGTH = b"content-length"
+# Header names as bytes, by the names responses use (a few dozen). Every spelling of
+# Content-Length maps to the one object above, so that a response's own length is found by
+# identity. Bounded; cleared when full.
+_NAMES: dict[str, bytes] = {}
+
+
+def _name(text: str) -> bytes:
+    name = text.encode("latin-1")
+    if name.lower() == _CONTENT_LENGTH:
+        name = _CONTENT_LENGTH
+    if len(_NAMES) >= 512:
+        _NAMES.clear()
+    _NAMES[text] = name
+    return name
 
 
 async def write_response(send: Any, resp: HttpResponse, head_only: bool = False) -> None:
     """Send status, headers and body (a FileBody is streamed in 1 MiB chunks)."""
     body = resp.body
-    raw_headers = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, v in resp.headers]
+    raw_headers = []
     has_length = False
-    for name, _ in raw_headers:  # a plain loop: any() over a generator costs more, per request
-        if len(name) == 14 and name.lower() == b"content-length":
+    names = _NAMES
+    for k, v in resp.headers:
+        name = names.get(k)
+        if name is None:
+            name = _name(k)
+        if name is _CONTENT_LENGTH:
             has_length = True
-            break
+        raw_headers.append((name, (v if type(v) is str else str(v)).encode("latin-1")))
     if isinstance(body, FileBody):
         length = body.length if body.length >= 0 else os.path.getsize(body.path) - body.offset
         if not has_length:

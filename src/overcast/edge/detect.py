@@ -186,6 +186,12 @@ def detect(req: HttpRequest) -> Detection:
     and access key from the signature, and the bucket of a virtual-host S3 request."""
     t = tables()
     access_key, region, signing = scope_of(req)
+    if signing:
+        simple = _simple.get(signing)
+        if simple is None:
+            simple = _simple[signing] = _simple_service(t, signing)
+        if simple:  # the signing name alone decides, and the service speaks one protocol
+            return Detection(simple, None, region or DEFAULT_REGION, access_key, None)
     target = req.headers.get("x-amz-target")
     if signing:
         service = _by_signing_name(t, signing, req, target)
@@ -197,6 +203,19 @@ def detect(req: HttpRequest) -> Detection:
         protocol = _protocol(req, target, info["protocols"])
     bucket = bucket_from_host(req.headers.get("host", "")) if service == "s3" else None
     return Detection(service, protocol, region or DEFAULT_REGION, access_key, bucket)
+
+
+# By signing name: the service when the name alone decides detection (one service signs with it,
+# and it speaks one protocol and is not S3), else "". Filled as names are seen.
+_simple: dict[str, str] = {}
+
+
+def _simple_service(t: Tables, signing: str) -> str:
+    candidates = t.signing_names.get(signing)
+    if candidates is None or len(candidates) != 1 or candidates[0] == "s3":
+        return ""
+    info = t.services.get(candidates[0])
+    return candidates[0] if info is not None and len(info["protocols"]) == 1 else ""
 
 
 def _by_signing_name(t: Tables, signing: str, req: HttpRequest, target: str | None) -> str:

@@ -90,6 +90,14 @@ class Codec:
                 raise self.malformed(MalformedInput(f"Could not decompress the body: {exc}"))
         return data
 
+    def success_headers(self, ctx: RequestContext, content_type: str) -> list[tuple[str, str]]:
+        """Content-Type, the request id header(s), then what the provider set on the context."""
+        if self._plain_request_id is not None:
+            headers = [("Content-Type", content_type), (self._plain_request_id, ctx.request_id)]
+        else:
+            headers = [("Content-Type", content_type), *self.request_id_headers(ctx)]
+        return self.finish(headers, ctx) if ctx.response_headers else headers
+
     def request_id_headers(self, ctx: RequestContext) -> list[tuple[str, str]]:
         """The request id headers this service sends (S3 adds x-amz-id-2)."""
         rid = ctx.request_id

@@ -135,8 +135,9 @@ class JsonCodec(Codec):
         if plan.stream is not None:
             body = initial_response(body, "application/json") + plan.stream[1].encode(events or ())
             content_type = EVENT_STREAM
-        headers = [("Content-Type", content_type), *self.request_id_headers(ctx)]
-        return HttpResponse(ctx.response_status or 200, self.finish(headers, ctx), body)
+        return HttpResponse(
+            ctx.response_status or 200, self.success_headers(ctx, content_type), body
+        )
 
     def event_body(self, shape: Shape, value: dict[str, Any]) -> bytes:
         """The JSON payload of one event of an event stream."""

@@ -253,9 +253,8 @@ class QueryCodec(Codec):
         if plan.write is not None:
             plan.write(out, result)
         out += (plan.middle, escape(ctx.request_id), plan.tail)
-        headers = [("Content-Type", "text/xml"), *self.request_id_headers(ctx)]
         body = "".join(out).encode("utf-8")
-        return HttpResponse(ctx.response_status or 200, self.finish(headers, ctx), body)
+        return HttpResponse(ctx.response_status or 200, self.success_headers(ctx, "text/xml"), body)
 
     def serialize_error(
         self, op: OperationModel | None, err: ServiceError, ctx: RequestContext
