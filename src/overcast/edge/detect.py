@@ -26,7 +26,7 @@ _FORM = "application/x-www-form-urlencoded"
 _MAX_FORM_SCAN = 1 << 20
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Detection:
     """The service a request is for and what the request says about its caller."""
 
@@ -185,13 +185,24 @@ def detect(req: HttpRequest) -> Detection:
     """Name the service (botocore's name), its wire protocol where it speaks several, the region
     and access key from the signature, and the bucket of a virtual-host S3 request."""
     t = tables()
+    auth = req.headers.get("authorization")
+    if auth is not None and auth.startswith("AWS4-HMAC-SHA256 "):
+        # Most requests: a credential scope seen before whose signing name alone decides.
+        found = _by_credential.get(_credential_text(auth))
+        if found is not None:
+            return found
     access_key, region, signing = scope_of(req)
     if signing:
         simple = _simple.get(signing)
         if simple is None:
             simple = _simple[signing] = _simple_service(t, signing)
         if simple:  # the signing name alone decides, and the service speaks one protocol
-            return Detection(simple, None, region or DEFAULT_REGION, access_key, None)
+            d = Detection(simple, None, region or DEFAULT_REGION, access_key, None)
+            if auth is not None and auth.startswith("AWS4-HMAC-SHA256 "):
+                if len(_by_credential) >= 1024:
+                    _by_credential.clear()
+                _by_credential[_credential_text(auth)] = d
+            return d
     target = req.headers.get("x-amz-target")
     if signing:
         service = _by_signing_name(t, signing, req, target)
@@ -203,6 +214,19 @@ def detect(req: HttpRequest) -> Detection:
         protocol = _protocol(req, target, info["protocols"])
     bucket = bucket_from_host(req.headers.get("host", "")) if service == "s3" else None
     return Detection(service, protocol, region or DEFAULT_REGION, access_key, bucket)
+
+
+# Detections that follow from a SigV4 credential scope alone (see `_simple`), by its text.
+# Bounded; cleared when full. Detections are immutable, so one object serves every request.
+_by_credential: dict[str, Detection] = {}
+
+
+def _credential_text(auth: str) -> str:
+    i = auth.find("Credential=")
+    if i < 0:
+        return ""
+    end = auth.find(",", i)
+    return auth[i + 11 : end] if end >= 0 else auth[i + 11 :]
 
 
 # By signing name: the service when the name alone decides detection (one service signs with it,

@@ -199,13 +199,17 @@ class XmlWriter:
             text = scalar_text(member) if scalar else None
             children[name] = (tag, open_tag, f"</{tag}>", text, self.element(member))
 
+        search = _NEEDS_ESCAPE_SEARCH
+
         def emit_children(out: list[str], value: Any) -> None:
             for key, item in value.items():
                 entry = children.get(key)
                 if entry is None or item is None:
                     continue
                 text = entry[3]
-                if text is not None:
+                if text is _string_text and type(item) is str and search(item) is None:
+                    out.append(entry[1] + item + entry[2])  # plain text, the common case
+                elif text is not None:
                     out.append(entry[1] + text(item) + entry[2])
                 else:
                     entry[4](out, entry[0], item, "")
