@@ -45,6 +45,9 @@ class RequestPlan:
     query_map: tuple[str, bool] | None = None  # member, values are lists?
     claimed_query: frozenset[str] = frozenset()
     headers: list[tuple[str, str, Reader]] = field(default_factory=list)
+    # The same by wire name, when no two members share one: a request carries a handful of the
+    # dozens of headers some inputs model, so looking up what came is the shorter walk.
+    header_index: dict[str, tuple[str, Reader]] | None = None
     prefix_maps: list[tuple[str, str]] = field(default_factory=list)
     payload: tuple[str, str, Callable[[bytes], Any] | None] | None = None  # name, kind, reader
     body: Callable[[bytes], dict[str, Any]] | None = None
@@ -59,6 +62,7 @@ class ResponsePlan:
 
     status_member: str | None = None
     headers: list[tuple[str, str, Writer]] = field(default_factory=list)
+    header_index: dict[str, tuple[str, Writer]] = field(default_factory=dict)  # by member name
     prefix_maps: list[tuple[str, str]] = field(default_factory=list)
     payload: tuple[str, str, Callable[[Any], bytes] | None] | None = None  # name, kind, writer
     body: Callable[[dict[str, Any]], bytes] | None = None
@@ -272,6 +276,9 @@ class RestCodec(Codec):
             elif location is None:
                 body_members = True
         plan.claimed_query = frozenset(claimed)
+        index = {wire: (name, read) for wire, name, read in plan.headers}
+        if len(index) == len(plan.headers):
+            plan.header_index = index
         if body_members and payload is None:
             plan.body = self.body_reader(shape)
 
@@ -292,10 +299,17 @@ class RestCodec(Codec):
         if plan.query or plan.query_map:
             self._parse_query(plan, req.query_string, params)
         headers = req.headers
-        for wire, name, read in plan.headers:
-            text = headers.get(wire)
-            if text is not None:
-                params[name] = read(text)
+        index = plan.header_index
+        if index is not None and len(headers) < len(plan.headers):
+            for wire, text in headers.items():
+                entry = index.get(wire)
+                if entry is not None:
+                    params[entry[0]] = entry[1](text)
+        else:
+            for wire, name, read in plan.headers:
+                text = headers.get(wire)
+                if text is not None:
+                    params[name] = read(text)
         for prefix, name in plan.prefix_maps:
             found = {k[len(prefix) :]: v for k, v in headers.items() if k.startswith(prefix)}
             if found:
@@ -354,6 +368,7 @@ class RestCodec(Codec):
                     plan.status_member = name
                 elif location == "header":
                     plan.headers.append((wire, name, header_writer(member)))
+                    plan.header_index[name] = (wire, plan.headers[-1][2])
                     plan.models_content_type |= wire.lower() == "content-type"
                 elif location == "headers":
                     plan.prefix_maps.append((wire, name))
@@ -417,11 +432,19 @@ class RestCodec(Codec):
     def _write_headers(
         plan: ResponsePlan, result: dict[str, Any], out: list[tuple[str, str]]
     ) -> None:
-        for wire, name, write in plan.headers:
-            value = result.get(name)
-            if value is None or (type(value) is list and not value):
-                continue
-            out.append((wire, write(value)))
+        if len(result) < len(plan.headers):  # walk the shorter: what the result holds
+            index = plan.header_index
+            for name, value in result.items():
+                entry = index.get(name)
+                if entry is None or value is None or (type(value) is list and not value):
+                    continue
+                out.append((entry[0], entry[1](value)))
+        else:
+            for wire, name, write in plan.headers:
+                value = result.get(name)
+                if value is None or (type(value) is list and not value):
+                    continue
+                out.append((wire, write(value)))
         for prefix, name in plan.prefix_maps:
             values = result.get(name)
             if values:
