@@ -307,9 +307,9 @@ class RestCodec(Codec):
                     params[entry[0]] = entry[1](text)
         else:
             for wire, name, read in plan.headers:
-                text = headers.get(wire)
-                if text is not None:
-                    params[name] = read(text)
+                found_text = headers.get(wire)
+                if found_text is not None:
+                    params[name] = read(found_text)
         for prefix, name in plan.prefix_maps:
             found = {k[len(prefix) :]: v for k, v in headers.items() if k.startswith(prefix)}
             if found:
