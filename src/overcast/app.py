@@ -97,7 +97,7 @@ class Overcast:
         self.providers: list[Any] = [
             self.sts,
             self.s3,
-            DynamodbProvider(store, clock),
+            DynamodbProvider(store, clock, raw_json=True),
             DynamodbStreamsProvider(store, clock),
             SsmProvider(store, clock),
             IamProvider(store, clock),

@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from botocore.model import Shape
 
 from overcast.protocol import timestamps
@@ -245,14 +246,22 @@ class Converters:
                 return None
             if _is_structure(shape.member):
                 return self._structure_list_encoder(shape.member, item_enc)
-            return lambda value: [None if v is None else item_enc(v) for v in value]
+            return lambda value: (
+                value
+                if type(value) is _RAW
+                else [None if v is None else item_enc(v) for v in value]
+            )
         if t == "map":
             value_enc = self.encoder(shape.value)
             if value_enc is None:
                 return None
             if _is_structure(shape.value):
                 return self._structure_map_encoder(shape.value, value_enc)
-            return lambda value: {k: value_enc(v) for k, v in value.items() if v is not None}
+            return lambda value: (
+                value
+                if type(value) is _RAW
+                else {k: value_enc(v) for k, v in value.items() if v is not None}
+            )
         return self._scalar_encoder(shape)
 
     # Lists and maps of structures test each item against the structure's plain members inline
@@ -264,8 +273,10 @@ class Converters:
         plain: Callable[[Any], bool] | None = None
         lax = self.optimistic
 
-        def encode_list(value: Any) -> list[Any]:
+        def encode_list(value: Any) -> Any:
             nonlocal plain, item_enc
+            if type(value) is _RAW:
+                return value
             if plain is None:
                 plain = self._plain.get(key, frozenset()).issuperset
                 item_enc = self._enc[key] or item_enc
@@ -281,8 +292,10 @@ class Converters:
         plain: Callable[[Any], bool] | None = None
         lax = self.optimistic
 
-        def encode_map(value: Any) -> dict[str, Any]:
+        def encode_map(value: Any) -> Any:
             nonlocal plain, value_enc
+            if type(value) is _RAW:
+                return value
             if plain is None:
                 plain = self._plain.get(key, frozenset()).issuperset
                 value_enc = self._enc[key] or value_enc
@@ -342,6 +355,11 @@ class Converters:
         if t in ("integer", "long", "short", "byte"):
             return None
         return None
+
+
+# A list or map handed over as an `orjson.Fragment` is already its JSON wire text (a provider that
+# stores wire JSON, as DynamoDB does its items, spares a decode and an encode): passed on as is.
+_RAW = orjson.Fragment
 
 
 class _Never:

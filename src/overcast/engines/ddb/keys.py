@@ -15,8 +15,16 @@ from typing import Any
 _NEG, _ZERO, _POS = b"\x01", b"\x02", b"\x03"
 
 
+# Digit characters to digit bytes.
+_DIGITS = bytes.maketrans(b"0123456789", bytes(range(10)))
+
+
 def encode_number(text: str) -> bytes:
     """The sortable encoding of a (valid) number string."""
+    if text.isdigit() and text.isascii() and text[0] != "0" and len(text) <= 38:
+        # A canonical positive integer, the most common key: no Decimal needed.
+        mantissa = text.rstrip("0").encode()
+        return _POS + bytes([len(text) + 129]) + mantissa.translate(_DIGITS)
     d = Decimal(text)
     if d.is_zero():
         return _ZERO

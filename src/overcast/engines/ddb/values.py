@@ -163,6 +163,45 @@ def check_item(item: Any) -> Item:
     return {name: check_value(v) for name, v in item.items()}
 
 
+def check_item_sized(item: Any) -> tuple[Item, int]:
+    """`check_item` and `item_size` in one pass: the normalised item and its size.
+
+    Strings and canonical integers, most of any item, are checked inline; the rest go through
+    `check_value`. The caller raises the size error (after its key checks, as AWS orders them).
+    """
+    out: Item = {}
+    size = 0
+    for name, v in item.items():
+        size += len(name) if name.isascii() else len(name.encode())
+        if type(v) is dict and len(v) == 1:
+            t, x = next(iter(v.items()))
+            tx = type(x)
+            if tx is str:
+                if t == "S":
+                    out[name] = v
+                    size += len(x) if x.isascii() else len(x.encode())
+                    continue
+                if t == "N" and _CANONICAL_INT.fullmatch(x):
+                    out[name] = v
+                    size += number_size(x)
+                    continue
+            elif tx is bool and t == "BOOL":
+                out[name] = v
+                size += 1
+                continue
+        checked = check_value(v)
+        out[name] = checked
+        size += value_size(checked)
+    return out, size
+
+
+def size_error(update: bool = False) -> DdbValidationError:
+    """AWS's error for an item over 400 KB."""
+    if update:
+        return DdbValidationError("Item size to update has exceeded the maximum allowed size")
+    return DdbValidationError("Item size has exceeded the maximum allowed size")
+
+
 # -- comparison -----------------------------------------------------------------------------------
 
 
@@ -252,7 +291,5 @@ def check_item_size(item: Item, update: bool = False) -> int:
     """Raise AWS's error when an item exceeds 400 KB; returns the size."""
     size = item_size(item)
     if size > MAX_ITEM_SIZE:
-        if update:
-            raise DdbValidationError("Item size to update has exceeded the maximum allowed size")
-        raise DdbValidationError("Item size has exceeded the maximum allowed size")
+        raise size_error(update)
     return size

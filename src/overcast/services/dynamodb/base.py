@@ -39,13 +39,21 @@ class DynamoBase:
 
     SERVICE = "dynamodb"
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, *, raw_json: bool = False) -> None:
         self.db = open_db(store)
         self.clock = clock
+        # Items are stored as their wire JSON. With `raw_json`, a read answering a client
+        # directly hands them on as that text (orjson.Fragment), which the JSON codec passes on
+        # untouched: no decode here and no encode there. Internal callers always get dicts.
+        self.raw_json = raw_json
         self.items = ItemStore()
         self.writes = GroupCommit(self.db, savepoint="ddb_write")
         self._tables: dict[tuple[str, str, str], Table] = {}
         self._loaded = False
+
+    def raw(self, ctx: RequestContext) -> bool:
+        """Whether items read for this request may go back as their stored JSON text."""
+        return self.raw_json and ctx.http is not None and not ctx.internal
 
     # -- table metadata -----------------------------------------------------------------------
 
@@ -135,7 +143,9 @@ class DynamoBase:
                 raise invalid_params(
                     f"Type mismatch for key {name} expected: {typ} actual: {next(iter(v))}"
                 )
-            _key_value(name, v)
+            # The value itself was checked with the item: only a key's own rule is left.
+            if typ != "N" and len(v[typ]) == 0:
+                raise _empty_key(name, typ)
             if table.range is None:
                 break
         for ix in table.indexes:
@@ -226,12 +236,16 @@ def _key_value(name: str, v: dict[str, Any]) -> dict[str, Any]:
         raise DdbValidationError("The provided key element does not match the schema")
     checked = check_value(v)
     if t in ("S", "B") and len(checked[t]) == 0:
-        kind = "string" if t == "S" else "binary"
-        raise DdbValidationError(
-            "One or more parameter values are not valid. The AttributeValue for a key attribute "
-            f"cannot contain an empty {kind} value. Key: {name}"
-        )
+        raise _empty_key(name, t)
     return checked
+
+
+def _empty_key(name: str, t: str) -> DdbValidationError:
+    kind = "string" if t == "S" else "binary"
+    return DdbValidationError(
+        "One or more parameter values are not valid. The AttributeValue for a key attribute "
+        f"cannot contain an empty {kind} value. Key: {name}"
+    )
 
 
 def _check_key_sizes(pk: bytes, sk: bytes) -> None:

@@ -14,8 +14,7 @@ import orjson
 
 from overcast.core.context import RequestContext
 from overcast.engines.ddb.errors import DdbValidationError
-from overcast.engines.ddb.evaluate import condition, projection
-from overcast.engines.ddb.values import item_size
+from overcast.engines.ddb.evaluate import condition
 from overcast.services.dynamodb.base import read_units, write_units
 from overcast.services.dynamodb.errors import (
     ConditionalCheckFailedException,
@@ -53,6 +52,7 @@ class BatchMixin(ItemsMixin):
         capacity: list[dict[str, Any]] = []
         read_bytes = 0
         conn = self.db.read()
+        raw = self.raw(ctx)
         for name, req in requests.items():
             table = self.table(ctx, name)
             paths, _ = self.projection_of(req)
@@ -68,12 +68,11 @@ class BatchMixin(ItemsMixin):
                     rest = {**req, "Keys": req["Keys"][i:]}
                     unprocessed[name] = rest
                     break
-                item = self.items.get(conn, table.tid, pk, sk)
+                item, size = self.read_item(conn, table, pk, sk, paths, raw)
                 if item is not None:
-                    size = item_size(item)
                     read_bytes += size
                     units += read_units(size, bool(req.get("ConsistentRead")))
-                    got.append(projection(item, paths) if paths is not None else item)
+                    got.append(item)
             responses[name] = got
             cap = self.capacity(params, table, units, False)
             if cap is not None:
@@ -141,6 +140,7 @@ class BatchMixin(ItemsMixin):
         if len(actions) > 100:
             raise _too_many("transactItems", "[...]", 100)
         conn = self.db.read()
+        raw = self.raw(ctx)
         responses: list[dict[str, Any]] = []
         caps: dict[str, float] = {}
         tables = {}
@@ -156,14 +156,9 @@ class BatchMixin(ItemsMixin):
                     "Transaction request cannot include multiple operations on one item"
                 )
             seen.add((table.tid, pk, sk))
-            item = self.items.get(conn, table.tid, pk, sk)
-            caps[table.name] = caps.get(table.name, 0.0) + 2 * read_units(
-                item_size(item) if item else 0, True
-            )
-            if item is None:
-                responses.append({})
-            else:
-                responses.append({"Item": projection(item, paths) if paths is not None else item})
+            item, size = self.read_item(conn, table, pk, sk, paths, raw)
+            caps[table.name] = caps.get(table.name, 0.0) + 2 * read_units(size, True)
+            responses.append({} if item is None else {"Item": item})
         out: dict[str, Any] = {"Responses": responses}
         consumed = [c for n, u in caps.items()
                     if (c := self.capacity(params, tables[n], u, False)) is not None]  # fmt: skip

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from overcast.core.context import RequestContext
 from overcast.engines.ddb import legacy
 from overcast.engines.ddb.ast import Parsed
@@ -17,13 +19,27 @@ from overcast.engines.ddb.evaluate import Scope, condition, projection
 from overcast.engines.ddb.parser import parse_condition, parse_projection, parse_update
 from overcast.engines.ddb.update import apply_update
 from overcast.engines.ddb.validate import check_scope, no_mixing
-from overcast.engines.ddb.values import Item, check_item, check_item_size, item_size
+from overcast.engines.ddb.values import (
+    MAX_ITEM_SIZE,
+    Item,
+    check_item_size,
+    check_item_sized,
+    item_size,
+    size_error,
+)
 from overcast.services.dynamodb.base import DynamoBase, read_units, write_units
 from overcast.services.dynamodb.errors import ConditionalCheckFailedException
 from overcast.services.dynamodb.schema import Table
 
 _RV_PUT_DELETE = ("NONE", "ALL_OLD")
 _RV_UPDATE = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
+# Request members that bring expressions or their legacy forms: a request with none of them (most
+# reads and plain puts) has nothing to parse or check, and an empty scope.
+_EXPRESSION_MEMBERS = frozenset((
+    "ConditionExpression", "Expected", "UpdateExpression", "AttributeUpdates",
+    "ProjectionExpression", "AttributesToGet", "ExpressionAttributeNames",
+    "ExpressionAttributeValues",
+))  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -68,6 +84,8 @@ class ItemsMixin(DynamoBase):
         self, params: dict[str, Any], extra: list[Parsed] | None = None
     ) -> tuple[Parsed | None, Scope]:
         """The request's condition (ConditionExpression or Expected) and its checked scope."""
+        if not extra and _plain(params):
+            return None, Scope()
         no_mixing(
             params, ["AttributeUpdates", "Expected"], ["UpdateExpression", "ConditionExpression"]
         )
@@ -86,6 +104,8 @@ class ItemsMixin(DynamoBase):
         self, params: dict[str, Any], extra: list[Parsed] | None = None
     ) -> tuple[list[tuple[str | int, ...]] | None, Scope]:
         """Resolved projection paths (ProjectionExpression or AttributesToGet), and the scope."""
+        if not extra and _plain(params):
+            return None, Scope()
         no_mixing(params, ["AttributesToGet"], ["ProjectionExpression"])
         parsed = list(extra or [])
         text = params.get("ProjectionExpression")
@@ -105,20 +125,40 @@ class ItemsMixin(DynamoBase):
         table = self.table(ctx, params["TableName"])
         paths, _ = self.projection_of(params)
         _, pk, sk = self.key_of_request(table, params["Key"])
-        item = self.items.get(self.db.read(), table.tid, pk, sk)
         out: dict[str, Any] = {}
+        item, size = self.read_item(self.db.read(), table, pk, sk, paths, self.raw(ctx))
         if item is not None:
-            out["Item"] = projection(item, paths) if paths is not None else item
+            out["Item"] = item
         if params.get("ReturnConsumedCapacity", "NONE") != "NONE":
-            units = read_units(item_size(item) if item else 0, bool(params.get("ConsistentRead")))
+            units = read_units(size, bool(params.get("ConsistentRead")))
             out["ConsumedCapacity"] = self.capacity(params, table, units, False)
         return out
 
+    def read_item(
+        self,
+        conn: Any,
+        table: Table,
+        pk: bytes,
+        sk: bytes,
+        paths: list[tuple[str | int, ...]] | None,
+        raw: bool,
+    ) -> tuple[Item | orjson.Fragment | None, int]:
+        """An item to answer with (projected, or as its stored JSON when `raw` and unprojected)
+        and the item's full size; (None, 0) when there is none."""
+        if raw and paths is None:
+            row = self.items.get_raw(conn, table.tid, pk, sk)
+            return (orjson.Fragment(row[0]), row[1]) if row is not None else (None, 0)
+        item = self.items.get(conn, table.tid, pk, sk)
+        if item is None:
+            return None, 0
+        return (projection(item, paths) if paths is not None else item), item_size(item)
+
     def plan_put(self, table: Table, params: dict[str, Any], conn: Any) -> WritePlan:
         """Check a PutItem (inside the caller's transaction) and return its plan."""
-        item = check_item(params["Item"])
+        item, size = check_item_sized(params["Item"])
         pk, sk = self.key_of_item(table, item)
-        size = check_item_size(item)
+        if size > MAX_ITEM_SIZE:
+            raise size_error()
         cond, scope = self.condition_of(params)
         # The old item matters only to a condition, ReturnValues, indexes or a stream; a plain
         # overwrite of a plain table skips the read.
@@ -261,3 +301,8 @@ class ItemsMixin(DynamoBase):
             lambda tx: self.update_item_tx(tx, ctx, params)
         )
         return result
+
+
+def _plain(params: dict[str, Any]) -> bool:
+    """Whether a request carries no expression, legacy condition or projection at all."""
+    return params.keys().isdisjoint(_EXPRESSION_MEMBERS)

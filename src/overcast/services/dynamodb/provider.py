@@ -24,8 +24,10 @@ class DynamodbProvider(TablesMixin, PartiqlMixin):
 
     SERVICE = "dynamodb"
 
-    def __init__(self, store: Store, clock: Clock, sweep_interval: float = 1.0) -> None:
-        super().__init__(store, clock)
+    def __init__(
+        self, store: Store, clock: Clock, sweep_interval: float = 1.0, *, raw_json: bool = False
+    ) -> None:
+        super().__init__(store, clock, raw_json=raw_json)
         self.sweep_interval = sweep_interval
         self._task: asyncio.Task[None] | None = None
 
