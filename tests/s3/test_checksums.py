@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import random
 import urllib.request
 import zlib
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
+from overcast.services.s3.ingest import PARALLEL
+from overcast.services.s3.objects import INLINE_MAX
 
 BODY = b"The quick brown fox jumps over the lazy dog" * 1000
 
@@ -73,3 +78,36 @@ def test_bad_checksum_leaves_nothing(s3: Any, bucket: str, server: Any) -> None:
     _raw_put(f"{server.url}/{bucket}/never", {"x-amz-checksum-crc32": bad})
     with pytest.raises(ClientError):
         s3.head_object(Bucket=bucket, Key="never")
+
+
+def _blob_files(data_dir: Path) -> set[Path]:
+    return {p for p in (data_dir / "blobs" / "s3").rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "size",
+    [1000, INLINE_MAX + 1, PARALLEL + 1],
+    ids=["inline", "blob", "blob-hashed-while-written"],
+)
+@pytest.mark.parametrize("header", ["x-amz-checksum-crc32", "Content-MD5"])
+def test_bad_digest_leaves_no_file(
+    server: Any, s3: Any, bucket: str, size: int, header: str
+) -> None:
+    body = random.Random(size).randbytes(size)
+    wrong = {"x-amz-checksum-crc32": b"\x00\x00\x00\x01", "Content-MD5": b"\x00" * 16}[header]
+    before = _blob_files(server.data_dir)
+    status, text = _raw_put(
+        f"{server.url}/{bucket}/k", {header: base64.b64encode(wrong).decode()}, body
+    )
+    assert status == 400 and "<Code>BadDigest</Code>" in text
+    assert _blob_files(server.data_dir) - before == set()
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=bucket, Key="k")
+    # The same body with its right digest is stored whole.
+    right = {"x-amz-checksum-crc32": zlib.crc32(body).to_bytes(4, "big"),
+             "Content-MD5": hashlib.md5(body).digest()}[header]  # fmt: skip
+    status, _ = _raw_put(
+        f"{server.url}/{bucket}/k", {header: base64.b64encode(right).decode()}, body
+    )
+    assert status == 200
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == body

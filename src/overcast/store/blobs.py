@@ -59,6 +59,24 @@ class BlobStore:
                 os.fsync(f.fileno())
         return self.commit_tmp(blob_id)
 
+    def stage(self, data: bytes) -> str:
+        """Write bytes to a new temporary file without waiting for the disk; `commit_tmp` then
+        makes it durable and visible (or `discard_tmp` drops it). Lets a caller do other work
+        while the kernel writes the bytes back."""
+        blob_id, tmp = self.open_tmp()
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return blob_id
+
+    def discard_tmp(self, blob_id: str) -> None:
+        """Remove a temporary file that will not be committed."""
+        self.path(blob_id)  # validates the id
+        (self.tmp / blob_id).unlink(missing_ok=True)
+
     def open_tmp(self) -> tuple[str, Path]:
         """A fresh temporary path for a caller that streams into it; finish with `commit_tmp`."""
         blob_id = self.new_id()

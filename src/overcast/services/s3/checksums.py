@@ -8,6 +8,7 @@ import base64
 import binascii
 import hashlib
 import zlib
+from base64 import b64encode
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +59,11 @@ class Hasher:
 
 def compute(algorithm: str, data: bytes | Iterable[bytes]) -> str:
     """The base64 checksum of `data` (bytes or chunks)."""
+    if type(data) is bytes:  # the common case, without a Hasher
+        crc = _CRCS.get(algorithm)
+        if crc is not None:
+            return b64encode(crc[1](data, 0).to_bytes(crc[0], "big")).decode()
+        return b64encode(hashlib.new(_HASHES[algorithm], data).digest()).decode()
     h = Hasher(algorithm)
     if isinstance(data, bytes | bytearray | memoryview):
         h.update(data)
@@ -96,11 +102,15 @@ class Declared:
     value: str | None
 
 
+# (algorithm, param member, header) for each algorithm, spelled out once.
+_SOURCES = [(alg, member(alg), f"x-amz-checksum-{alg.lower()}") for alg in ALGORITHMS]
+
+
 def declared(params: dict[str, Any], headers: dict[str, str]) -> Declared | None:
     """Which checksum the client sent (params first, then raw headers merged from trailers)."""
     found: list[Declared] = []
-    for alg in ALGORITHMS:
-        value = params.get(member(alg)) or headers.get(f"x-amz-checksum-{alg.lower()}")
+    for alg, name, header in _SOURCES:
+        value = params.get(name) or headers.get(header)
         if value:
             found.append(Declared(alg, value))
     if len(found) > 1:
@@ -119,6 +129,13 @@ def declared(params: dict[str, Any], headers: dict[str, str]) -> Declared | None
             )
         return Declared(alg, None)
     return None
+
+
+def check_format(decl: Declared) -> None:
+    """InvalidRequest if a sent checksum value cannot be one of its algorithm (wrong length or
+    not base64): checked before any byte of the body is digested or stored."""
+    if decl.value is not None:
+        _check_format(decl.algorithm, decl.value)
 
 
 def _check_format(algorithm: str, value: str) -> None:

@@ -4,6 +4,7 @@ full-object or COMPOSITE checksum."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import secrets
@@ -11,7 +12,7 @@ import shutil
 from typing import Any
 
 from overcast.core.context import RequestContext
-from overcast.services.s3 import checksums, repo
+from overcast.services.s3 import checksums, ingest, repo
 from overcast.services.s3.base import Params, Result, in_thread, ts
 from overcast.services.s3.buckets import acl_from_params
 from overcast.services.s3.conditions import parse_range
@@ -28,7 +29,6 @@ from overcast.services.s3.errors import (
 from overcast.services.s3.objects import (
     MAX_PUT_SIZE,
     headers_from_params,
-    md5_async,
     sse_from_params,
     storage_class,
     tags_from_header,
@@ -163,17 +163,20 @@ class MultipartMixin(CopyMixin):
         body = params.get("Body") or b""
         if len(body) > MAX_PUT_SIZE:
             raise InvalidArgument("Part size exceeds the maximum allowed size")
-        md5_of = md5_async(body)
         headers = ctx.http.headers if ctx.http is not None else {}
-        ck = self._part_checksum(up, checksums.declared(params, headers), body)
-        blob_id = self.blobs.write(body)
-        try:
-            md5 = md5_of().digest()
-            checksums.check_content_md5(params.get("ContentMD5"), md5)
-        except BaseException:
-            self.blobs.delete(blob_id)
-            raise
-        part = self._store_part(up, number, blob_id, len(body), md5, ck)
+        decl = checksums.declared(params, headers)
+        if decl is not None:
+            checksums.check_format(decl)
+        stored = ingest.store(
+            self.blobs,
+            body,
+            functools.partial(self._part_checksum, up, decl),
+            inline=False,
+            content_md5=params.get("ContentMD5"),
+        )
+        assert stored.blob_id is not None
+        ck = stored.checksum
+        part = self._store_part(up, number, stored.blob_id, len(body), stored.md5, ck)
         out: Result = {"ETag": part.etag, **up.meta.get("sse", {})}
         if up.checksum_algorithm:
             out[checksums.member(up.checksum_algorithm)] = ck

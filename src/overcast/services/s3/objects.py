@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import functools
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl
 
 from overcast.core.context import RequestContext
 from overcast.core.http import FileBody
-from overcast.services.s3 import checksums, repo
-from overcast.services.s3.base import INLINE_BODY, Params, Result, S3Base, in_thread, ts
+from overcast.services.s3 import checksums, ingest, repo
+from overcast.services.s3.base import Params, Result, S3Base, in_thread, ts
 from overcast.services.s3.buckets import acl_from_params, validate_tags
 from overcast.services.s3.conditions import check_read, etag_matches, http_date, parse_range
 from overcast.services.s3.errors import (
@@ -33,8 +32,6 @@ from overcast.services.s3.records import Bucket, ObjectVersion
 
 MAX_PUT_SIZE = 5 * 1024**3
 INLINE_MAX = 64 * 1024  # objects up to this size are stored in their metadata row
-PARALLEL_MD5 = 1 << 20
-_HASH_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="s3-md5")
 STORAGE_CLASSES = {
     "STANDARD",
     "REDUCED_REDUNDANCY",
@@ -65,15 +62,6 @@ _OVERRIDES = {
     "ResponseContentLanguage": "ContentLanguage",
     "ResponseContentType": "ContentType",
 }
-
-
-def md5_async(body: bytes) -> Callable[[], Any]:
-    """Start the MD5 of a large body in another thread (hashlib releases the GIL), so it runs
-    while the body is written to disk; returns a function that waits for the hash."""
-    if len(body) < PARALLEL_MD5:
-        digest = hashlib.md5(body)
-        return lambda: digest
-    return _HASH_POOL.submit(hashlib.md5, body).result
 
 
 def headers_from_params(params: Params) -> dict[str, Any]:
@@ -171,108 +159,94 @@ class ObjectsMixin(S3Base):
     # -- PutObject ---------------------------------------------------------------------------------
 
     async def put_object(self, ctx: RequestContext, params: Params) -> Result:
-        """PutObject: verify digests, write the blob durably, then commit the version row.
-
-        A small upload is prepared on the event loop and its row joins the next group commit
-        (one fsync shared with the writes that arrive alongside); a large one runs in a thread
-        with its own transaction."""
+        """PutObject: verify digests, keep the bytes (inline in the row, or in a durable blob
+        file), then commit the version row in the next group commit (one fsync shared with the
+        writes that arrive alongside). A small body is handled on the event loop; a larger
+        one is digested and written in a thread, so other requests keep being served."""
         body = params.get("Body")
-        if body is not None and len(body) > INLINE_BODY:
-            return await asyncio.to_thread(self._put_object_sync, ctx, params)
-        bucket, obj = self._prepare_put(ctx, params)
+        if body is not None and len(body) > INLINE_MAX:
+            obj = await asyncio.to_thread(self._prepare_put, ctx, params)
+        else:
+            obj = self._prepare_put(ctx, params)
         blob_id = obj.blob_id
         if_match, if_none_match = params.get("IfMatch"), params.get("IfNoneMatch")
         try:
-            obj, freed = await self.group.submit(
+            versioned, obj, freed = await self.group.submit(
                 lambda conn: self._commit_tx(conn, ctx, obj, if_match, if_none_match)
             )
+        except asyncio.CancelledError:
+            # The row may still commit with the group: keep its blob (if nothing names it, the
+            # start-up sweep removes it).
+            raise
         except BaseException:
             if blob_id is not None:
                 self.blobs.delete(blob_id)
             raise
         self.free(freed)
-        return self._put_out(bucket, obj)
-
-    def _put_object_sync(self, ctx: RequestContext, params: Params) -> Result:
-        bucket, obj = self._prepare_put(ctx, params)
-        obj = self.commit_object(ctx, obj, params.get("IfMatch"), params.get("IfNoneMatch"))
-        return self._put_out(bucket, obj)
-
-    def _prepare_put(self, ctx: RequestContext, params: Params) -> tuple[Bucket, ObjectVersion]:
-        """Validate a PutObject and build its version record; a body too big to keep inline is
-        already durable in a blob file when this returns."""
-        bucket = self.bucket(ctx, params.get("Bucket"))
-        key: str = params["Key"]
-        body = params.get("Body") or b""
-        if isinstance(body, str):
-            body = body.encode()
-        if max(len(body), int(params.get("ContentLength") or 0)) > MAX_PUT_SIZE:
-            raise EntityTooLarge(
-                ProposedSize=str(max(len(body), int(params.get("ContentLength") or 0))),
-                MaxSizeAllowed=str(MAX_PUT_SIZE),
-            )
-        md5_of = md5_async(body)
-        headers = ctx.http.headers if ctx.http is not None else {}
-        decl = checksums.declared(params, headers)
-        if decl is not None:
-            ck = {"algorithm": decl.algorithm, "value": checksums.verify(decl, body)}
-        else:  # S3 gives every new object a CRC64NVME checksum when the client sent none
-            ck = {"algorithm": "CRC64NVME", "value": checksums.compute("CRC64NVME", body)}
-        ck["type"] = "FULL_OBJECT"
-        meta: dict[str, Any] = {
-            "headers": headers_from_params(params),
-            "user": dict(params.get("Metadata") or {}),
-            "checksum": ck,
-            "tags": tags_from_header(params.get("Tagging")),
-            "sse": sse_from_params(params, self.encryption_of(bucket.name)),
-        }
-        acl = acl_from_params(ctx.account_id, params)
-        if acl is not None:
-            meta["acl"] = acl
-        inline = len(body) <= INLINE_MAX
-        # A large body goes to disk while its MD5 is computed in another thread.
-        blob_id = None if inline else self.blobs.write(body)
-        try:
-            md5 = md5_of()
-            checksums.check_content_md5(params.get("ContentMD5"), md5.digest())
-            obj = ObjectVersion(
-                id=0,
-                bucket=bucket.name,
-                key=key,
-                version_id="",
-                is_latest=True,
-                delete_marker=False,
-                blob_id=blob_id,
-                size=len(body),
-                etag=f'"{md5.hexdigest()}"',
-                last_modified=self.now(),
-                storage_class=storage_class(params),
-                owner=ctx.account_id,
-                meta=meta,
-                data=body if inline else None,
-            )
-        except BaseException:
-            if blob_id is not None:
-                self.blobs.delete(blob_id)
-            raise
-        return bucket, obj
-
-    def _put_out(self, bucket: Bucket, obj: ObjectVersion) -> Result:
         ck = obj.meta["checksum"]
         out: Result = {
             "ETag": obj.etag,
             checksums.member(ck["algorithm"]): ck["value"],
             "ChecksumType": "FULL_OBJECT",
-            **version_out(self._bucket_now(bucket.name), obj),
-            **{k: v for k, v in obj.meta["sse"].items()},
+            **obj.meta["sse"],
         }
+        if versioned:
+            out["VersionId"] = obj.version_id
         return out
 
-    def _bucket_now(self, name: str) -> Bucket:
-        b = repo.get_bucket(self.db.read(), name)
-        if b is None:
-            raise NoSuchBucket(BucketName=name)
-        return b
+    def _prepare_put(self, ctx: RequestContext, params: Params) -> ObjectVersion:
+        """Validate a PutObject and build its version record; a body too big to keep inline is
+        already durable in a blob file when this returns."""
+        bucket = self.bucket(ctx, params.get("Bucket"))
+        body = params.get("Body") or b""
+        if isinstance(body, str):
+            body = body.encode()
+        size = max(len(body), int(params.get("ContentLength") or 0))
+        if size > MAX_PUT_SIZE:
+            raise EntityTooLarge(ProposedSize=str(size), MaxSizeAllowed=str(MAX_PUT_SIZE))
+        headers = ctx.http.headers if ctx.http is not None else {}
+        decl = checksums.declared(params, headers)
+        if decl is not None:
+            algorithm = decl.algorithm
+            checksums.check_format(decl)
+            checksum: Callable[[bytes], str] = functools.partial(checksums.verify, decl)
+        else:  # S3 gives every new object a CRC64NVME checksum when the client sent none
+            algorithm = "CRC64NVME"
+            checksum = functools.partial(checksums.compute, algorithm)
+        tags = tags_from_header(params.get("Tagging"))
+        acl = acl_from_params(ctx.account_id, params)
+        klass = storage_class(params)
+        sse = sse_from_params(params, self.encryption_of(bucket.name))
+        inline = len(body) <= INLINE_MAX
+        stored = ingest.store(
+            self.blobs, body, checksum, inline=inline, content_md5=params.get("ContentMD5")
+        )
+        meta: dict[str, Any] = {
+            "headers": headers_from_params(params),
+            "user": dict(params.get("Metadata") or {}),
+            "checksum": {"algorithm": algorithm, "value": stored.checksum, "type": "FULL_OBJECT"},
+            "tags": tags,
+            "sse": sse,
+        }
+        if acl is not None:
+            meta["acl"] = acl
+        obj = ObjectVersion(
+            id=0,
+            bucket=bucket.name,
+            key=params["Key"],
+            version_id="",
+            is_latest=True,
+            delete_marker=False,
+            blob_id=stored.blob_id,
+            size=len(body),
+            etag=f'"{stored.md5.hex()}"',
+            last_modified=self.now(),
+            storage_class=klass,
+            owner=ctx.account_id,
+            meta=meta,
+            data=body if inline else None,
+        )
+        return obj
 
     def commit_object(
         self,
@@ -291,7 +265,7 @@ class ObjectsMixin(S3Base):
         blob_id = obj.blob_id
         try:
             with self.db.transaction() as conn:
-                obj, freed = self._commit_tx(
+                _, obj, freed = self._commit_tx(
                     conn, ctx, obj, if_match, if_none_match, within=within, event=event
                 )
         except BaseException:
@@ -311,26 +285,28 @@ class ObjectsMixin(S3Base):
         *,
         within: Callable[[sqlite3.Connection], list[str]] | None = None,
         event: str = "s3:ObjectCreated:Put",
-    ) -> tuple[ObjectVersion, list[str]]:
+    ) -> tuple[bool, ObjectVersion, list[str]]:
         """The body of `commit_object`, in the open transaction: the conditions are evaluated
-        here, against what the transaction sees. Returns the stored record and blobs to free."""
+        here, against what the transaction sees. Returns whether the bucket has had versioning
+        set (so the reply carries a VersionId), the stored record and the blobs to free."""
         freed_before = within(conn) if within is not None else []
         bucket = repo.get_bucket(conn, obj.bucket)
         if bucket is None:
             raise NoSuchBucket(BucketName=obj.bucket)
-        current = repo.latest(conn, obj.bucket, obj.key)
-        live = current if current is not None and not current.delete_marker else None
-        if if_none_match is not None and live is not None:
-            if if_none_match.strip() == "*" or etag_matches(if_none_match, live.etag):
-                raise PreconditionFailed(Condition="If-None-Match")
-        if if_match is not None:
-            if live is None:
-                raise NoSuchKey(Key=obj.key)
-            if not etag_matches(if_match, live.etag):
-                raise PreconditionFailed(Condition="If-Match")
+        if if_none_match is not None or if_match is not None:
+            current = repo.latest(conn, obj.bucket, obj.key)
+            live = current if current is not None and not current.delete_marker else None
+            if if_none_match is not None and live is not None:
+                if if_none_match.strip() == "*" or etag_matches(if_none_match, live.etag):
+                    raise PreconditionFailed(Condition="If-None-Match")
+            if if_match is not None:
+                if live is None:
+                    raise NoSuchKey(Key=obj.key)
+                if not etag_matches(if_match, live.etag):
+                    raise PreconditionFailed(Condition="If-Match")
         obj, freed = repo.insert_version(conn, bucket, obj)
         self.emit(conn, ctx, event, obj)
-        return obj, freed_before + freed
+        return bool(bucket.versioning), obj, freed_before + freed
 
     # -- GetObject / HeadObject ----------------------------------------------------------------------
 

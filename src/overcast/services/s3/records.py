@@ -20,7 +20,8 @@ class Bucket:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Bucket:
-        return cls(row["name"], row["account_id"], row["region"], row["created"], row["versioning"])
+        """From `name, account_id, region, created, versioning`, in that order."""
+        return cls(row[0], row[1], row[2], row[3], row[4])
 
 
 @dataclass(slots=True)
@@ -46,21 +47,23 @@ class ObjectVersion:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> ObjectVersion:
+        """From repo's object columns in their order (`id, bucket, key, ... meta`), then
+        optionally `data`. By position: it runs for every object read and listed."""
         return cls(
-            id=row["id"],
-            bucket=row["bucket"],
-            key=row["key"],
-            version_id=row["version_id"],
-            is_latest=bool(row["is_latest"]),
-            delete_marker=bool(row["delete_marker"]),
-            blob_id=row["blob_id"],
-            size=row["size"],
-            etag=row["etag"],
-            last_modified=row["last_modified"],
-            storage_class=row["storage_class"],
-            owner=row["owner"],
-            meta=orjson.loads(row["meta"]),
-            data=row["data"] if "data" in row.keys() else None,  # noqa: SIM118
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            bool(row[4]),
+            bool(row[5]),
+            row[6],
+            row[7],
+            row[8],
+            row[9],
+            row[10],
+            row[11],
+            orjson.loads(row[12]),
+            row[13] if len(row) > 13 else None,
         )
 
     @property

@@ -112,21 +112,18 @@ def insert_version(
     freed: list[str] = []
     if bucket.versioning == "Enabled":
         obj.version_id = new_version_id()
-        replaced = []
     else:
         obj.version_id = "null"
-        sql = "SELECT id, blob_id FROM objects WHERE bucket = ? AND key = ?"
+        sql = "DELETE FROM objects WHERE bucket = ? AND key = ?"
         if bucket.versioning == "Suspended":
             sql += " AND version_id = 'null'"
-        replaced = conn.execute(sql, (obj.bucket, obj.key)).fetchall()
-    for row_id, blob_id in replaced:
-        conn.execute("DELETE FROM objects WHERE id = ?", (row_id,))
-        if blob_id:
-            freed.append(blob_id)
-    conn.execute(
-        "UPDATE objects SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1",
-        (obj.bucket, obj.key),
-    )
+        replaced = conn.execute(sql + " RETURNING blob_id", (obj.bucket, obj.key)).fetchall()
+        freed = [r[0] for r in replaced if r[0]]
+    if bucket.versioning:  # never versioned: the delete above left no other version of the key
+        conn.execute(
+            "UPDATE objects SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1",
+            (obj.bucket, obj.key),
+        )
     cur = conn.execute(
         "INSERT INTO objects(bucket, key, version_id, is_latest, delete_marker, blob_id, size,"
         " etag, last_modified, storage_class, owner, meta, data) VALUES (?,?,?,1,?,?,?,?,?,?,?,?,?)",
