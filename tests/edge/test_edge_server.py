@@ -131,3 +131,22 @@ def test_virtual_host_request_with_a_known_key(server: Any, role_creds: dict[str
     req = _capture(virtual, "get_object", Bucket="edge-vhost", Key="k")
     assert req.headers["host"].startswith("edge-vhost.localhost:")
     assert _send(server, req) == (200, b"virtual")
+
+
+@pytest.mark.parametrize("size", [1024, 3 * 1024 * 1024])  # hashed on the loop / in a thread
+def test_a_body_that_does_not_match_its_declared_hash_is_refused(server: Any, size: int) -> None:
+    s3 = _client(server, "s3")
+    s3.create_bucket(Bucket="sha-check")
+    body = bytes(range(256)) * (size // 256)
+    key = f"k{size}"
+    req = _capture(s3, "put_object", Bucket="sha-check", Key=key, Body=body)
+    assert len(req.body) == size and len(req.headers["x-amz-content-sha256"]) == 64
+    req.body = req.body[:-1] + b"!"  # what the client declared no longer holds
+    status, payload = _send(server, req)
+    assert status == 400 and b"<Code>XAmzContentSHA256Mismatch</Code>" in payload
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket="sha-check", Key=key)
+    req.body = body  # the body it declared: stored
+    status, _ = _send(server, req)
+    assert status == 200
+    assert s3.get_object(Bucket="sha-check", Key=key)["Body"].read() == body

@@ -35,7 +35,8 @@ class HttpRequest:
     """A request as it arrived. `path` is the raw (still percent-encoded) path; header names are
     lower-case; `header_list` keeps repeated headers in order. For a data plane the edge sets
     `authenticate`: called with a signing service name, it checks the request's SigV4 signature
-    by the same rules as the AWS APIs and returns the `Caller`, or raises a ServiceError."""
+    by the same rules as the AWS APIs and returns the `Caller`, or raises a ServiceError.
+    `body_sha256` is set when the edge hashed a large body off the event loop."""
 
     method: str
     path: str
@@ -46,6 +47,7 @@ class HttpRequest:
     client_ip: str = "127.0.0.1"
     scheme: str = "http"
     authenticate: Callable[[str], Caller] | None = None
+    body_sha256: str | None = None  # hex SHA-256 of `body`, when the edge computed it already
 
     def query_params(self) -> list[tuple[str, str]]:
         """The decoded query string as (name, value) pairs, in order, blanks kept."""

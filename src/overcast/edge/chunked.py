@@ -252,6 +252,7 @@ def decode_request_body(req: HttpRequest, verifier: ChunkVerifier | None = None)
         kept.extend(decoded.trailers.items())
         req.header_list = kept
     req.body = decoded.data
+    req.body_sha256 = None
 
 
 def unwrap_request(req: HttpRequest, verifier: ChunkVerifier | None = None) -> HttpRequest:

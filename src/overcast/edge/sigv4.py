@@ -376,12 +376,13 @@ def check_payload_hash(req: HttpRequest, service: str) -> None:
     if declared is None or declared in _PAYLOAD_SENTINELS:
         return
     if len(declared) == 64 and set(declared) <= _HEX:
-        if hashlib.sha256(req.body).hexdigest() != declared:
+        actual = req.body_sha256 or hashlib.sha256(req.body).hexdigest()
+        if actual != declared:
             fields = {}
             if _family(service) == "s3":
                 fields = {
                     "ClientComputedContentSHA256": declared,
-                    "S3ComputedContentSHA256": hashlib.sha256(req.body).hexdigest(),
+                    "S3ComputedContentSHA256": actual,
                 }
             raise auth_error(service, "content_sha", fields=fields)
         return
