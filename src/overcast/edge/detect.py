@@ -186,11 +186,19 @@ def detect(req: HttpRequest) -> Detection:
     and access key from the signature, and the bucket of a virtual-host S3 request."""
     t = tables()
     auth = req.headers.get("authorization")
+    cred = None
     if auth is not None and auth.startswith("AWS4-HMAC-SHA256 "):
-        # Most requests: a credential scope seen before whose signing name alone decides.
-        found = _by_credential.get(_credential_text(auth))
+        # Most requests: a credential scope seen before whose signing name alone decides, or
+        # which, with the X-Amz-Target, does (DynamoDB and its Streams share a signing name).
+        cred = _credential_text(auth)
+        found = _by_credential.get(cred)
         if found is not None:
             return found
+        target = req.headers.get("x-amz-target")
+        if target is not None:
+            found = _by_credential_target.get((cred, target))
+            if found is not None:
+                return found
     access_key, region, signing = scope_of(req)
     if signing:
         simple = _simple.get(signing)
@@ -198,10 +206,10 @@ def detect(req: HttpRequest) -> Detection:
             simple = _simple[signing] = _simple_service(t, signing)
         if simple:  # the signing name alone decides, and the service speaks one protocol
             d = Detection(simple, None, region or DEFAULT_REGION, access_key, None)
-            if auth is not None and auth.startswith("AWS4-HMAC-SHA256 "):
+            if cred is not None:
                 if len(_by_credential) >= 1024:
                     _by_credential.clear()
-                _by_credential[_credential_text(auth)] = d
+                _by_credential[cred] = d
             return d
     target = req.headers.get("x-amz-target")
     if signing:
@@ -213,12 +221,28 @@ def detect(req: HttpRequest) -> Detection:
     if info is not None and len(info["protocols"]) > 1:
         protocol = _protocol(req, target, info["protocols"])
     bucket = bucket_from_host(req.headers.get("host", "")) if service == "s3" else None
-    return Detection(service, protocol, region or DEFAULT_REGION, access_key, bucket)
+    d = Detection(service, protocol, region or DEFAULT_REGION, access_key, bucket)
+    if (
+        cred is not None
+        and target
+        and protocol is None
+        and service != "s3"
+        and t.target_prefixes.get(target.partition(".")[0]) == service
+    ):
+        # The target's prefix decided among the signing name's services: so it will again.
+        if len(_by_credential_target) >= 1024:
+            _by_credential_target.clear()
+        _by_credential_target[(cred, target)] = d
+    return d
 
 
 # Detections that follow from a SigV4 credential scope alone (see `_simple`), by its text.
 # Bounded; cleared when full. Detections are immutable, so one object serves every request.
 _by_credential: dict[str, Detection] = {}
+
+
+# The same for detections that the credential scope and the X-Amz-Target decide together.
+_by_credential_target: dict[tuple[str, str], Detection] = {}
 
 
 def _credential_text(auth: str) -> str:
