@@ -106,7 +106,10 @@ class Edge:
             if message.get("more_body"):
                 body = await read_body(receive, message)
             req = request_from_scope(scope, body)
-            resp = await self.handle(req)
+            if req.path.startswith("/_overcast/") or _may_be_data_plane(req):
+                resp = await self.handle(req)
+            else:  # the AWS APIs, most requests: straight to the pipeline
+                resp = await self.handle_api(req)
             await write_response(send, resp, head_only=req.method == "HEAD")
         elif kind == "lifespan":
             await self._lifespan(receive, send)
