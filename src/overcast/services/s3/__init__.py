@@ -9,5 +9,7 @@ overlapped for large bodies): objects up to 64 KiB live in their metadata row an
 the one commit that inserts it; larger ones are blob files in the store (`db.blobs`, named by
 opaque ids, written tmp → fsync → rename) committed before the metadata row that names them.
 Metadata lives in the service's SQLite database (schema.py), accessed through repo.py; small
-writes join the store's group commit. Imports store, dispatch and core only.
+writes join the store's group commit. Bucket rows and their configuration, read by every request,
+are cached (cache.py) and dropped by every transaction that writes them. Imports store, dispatch
+and core only.
 """

@@ -10,6 +10,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Coroutine
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from overcast.core.clock import Clock
 from overcast.core.context import RequestContext
 from overcast.dispatch import Dispatcher
 from overcast.services.s3 import repo
+from overcast.services.s3.cache import BucketCache
 from overcast.services.s3.errors import AccessDenied, InvalidArgument, NoSuchBucket
 from overcast.services.s3.records import Bucket
 from overcast.services.s3.schema import MIGRATIONS
@@ -85,6 +87,8 @@ class S3Base:
         self.dispatcher = dispatcher
         self.db: Database = store.open("s3", MIGRATIONS)
         self.blobs = self.db.blobs
+        self.cache = BucketCache(self.db)
+        self._last_object_id = repo.max_object_id(self.db.read())
         # Small writes issued on the event loop share one durable commit (see store/group.py).
         self.group = GroupCommit(self.db, savepoint="s3_write")
         # Freed blob files wait `free_grace` seconds before unlinking, so a GET that already
@@ -100,7 +104,7 @@ class S3Base:
     def bucket(self, ctx: RequestContext, name: str | None) -> Bucket:
         """The bucket named in a request, or NoSuchBucket; AccessDenied for another account's
         bucket unless its policy lets the caller in."""
-        b = repo.get_bucket(self.db.read(), name or "")
+        b = self.cache.bucket(name or "")
         if b is None:
             raise NoSuchBucket(BucketName=name)
         if b.account_id != ctx.account_id and not ctx.internal and not self._policy_allows(ctx, b):
@@ -112,11 +116,24 @@ class S3Base:
     def apply_cors(self, ctx: RequestContext, bucket: str) -> None:
         """Add CORS response headers (cors.py implements it)."""
 
+    def config_transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """The write transaction for anything that changes `buckets` or `bucket_config` (the
+        cache of them is dropped when it ends)."""
+        return self.cache.writing()
+
+    def object_id(self) -> int:
+        """A row id for a new object version, larger than any handed out before (in this run,
+        and in earlier ones unless the clock was set back): a key's versions are ordered by id,
+        and event sequencers come from it. Only called inside a write transaction, which
+        serializes the callers."""
+        self._last_object_id = max(self._last_object_id + 1, int(self.now() * 1_000_000))
+        return self._last_object_id
+
     def emit(self, conn: sqlite3.Connection, ctx: RequestContext, event: str, obj: Any) -> None:
         """Enqueue event notifications for an object change (notifications.py implements it)."""
 
     def _policy_allows(self, ctx: RequestContext, b: Bucket) -> bool:
-        policy = repo.get_config(self.db.read(), b.name, "policy")
+        policy = self.cache.config(b.name, "policy")
         if not policy:
             return False
         try:
@@ -143,7 +160,7 @@ class S3Base:
 
     def encryption_of(self, bucket: str) -> dict[str, Any]:
         """The default encryption objects written to `bucket` get."""
-        value = repo.get_config(self.db.read(), bucket, "encryption") or DEFAULT_ENCRYPTION
+        value = self.cache.config(bucket, "encryption") or DEFAULT_ENCRYPTION
         rules = value.get("Rules") or [{}]
         default: dict[str, Any] = rules[0].get("ApplyServerSideEncryptionByDefault") or {}
         return default

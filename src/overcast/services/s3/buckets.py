@@ -59,8 +59,20 @@ def canned_acl(account_id: str, acl: str | None) -> dict[str, Any]:
     return {"Owner": me, "Grants": grants}
 
 
+_GRANTS = (
+    ("GrantFullControl", "FULL_CONTROL"),
+    ("GrantRead", "READ"),
+    ("GrantReadACP", "READ_ACP"),
+    ("GrantWrite", "WRITE"),
+    ("GrantWriteACP", "WRITE_ACP"),
+)
+_ACL_MEMBERS = frozenset({"ACL", "AccessControlPolicy", *(m for m, _ in _GRANTS)})
+
+
 def acl_from_params(account_id: str, params: Params) -> dict[str, Any] | None:
     """The ACL a Put*Acl/Create* request sets: canned, explicit grants headers, or a body."""
+    if _ACL_MEMBERS.isdisjoint(params):  # most writes set none
+        return None
     acl = params.get("ACL")
     if acl is not None:
         if acl not in _CANNED_ACLS:
@@ -73,13 +85,7 @@ def acl_from_params(account_id: str, params: Params) -> dict[str, Any] | None:
             "Grants": policy.get("Grants", []),
         }
     grants: list[dict[str, Any]] = []
-    for member, permission in (
-        ("GrantFullControl", "FULL_CONTROL"),
-        ("GrantRead", "READ"),
-        ("GrantReadACP", "READ_ACP"),
-        ("GrantWrite", "WRITE"),
-        ("GrantWriteACP", "WRITE_ACP"),
-    ):
+    for member, permission in _GRANTS:
         for grantee in filter(None, (params.get(member) or "").split(",")):
             kind, _, value = grantee.strip().partition("=")
             value = value.strip().strip('"')
@@ -133,7 +139,7 @@ class BucketsMixin(S3Base):
         config = params.get("CreateBucketConfiguration") or {}
         constraint = config.get("LocationConstraint")
         region = self._bucket_region(ctx.region, constraint)
-        with self.db.transaction() as conn:
+        with self.config_transaction() as conn:
             existing = repo.get_bucket(conn, name)
             if existing is not None:
                 if existing.account_id != ctx.account_id:
@@ -228,7 +234,7 @@ class BucketsMixin(S3Base):
         """DeleteBucket: only an empty bucket (no versions, no delete markers)."""
         b = self.bucket(ctx, params.get("Bucket"))
         freed: list[str] = []
-        with self.db.transaction() as conn:
+        with self.config_transaction() as conn:
             if repo.bucket_has_versions(conn, b.name):
                 raise BucketNotEmpty(BucketName=b.name)
             for up in repo.list_uploads(conn, b.name):
@@ -256,7 +262,7 @@ class BucketsMixin(S3Base):
         mfa = config.get("MFADelete")
         if mfa not in (None, "Enabled", "Disabled"):
             raise MalformedXML()
-        with self.db.transaction() as conn:
+        with self.config_transaction() as conn:
             conn.execute(
                 "UPDATE buckets SET versioning = ?, mfa_delete = COALESCE(?, mfa_delete)"
                 " WHERE name = ?",
@@ -279,7 +285,7 @@ class BucketsMixin(S3Base):
 
     def _put(self, ctx: RequestContext, params: Params, kind: str, value: Any) -> Result:
         b = self.bucket(ctx, params.get("Bucket"))
-        with self.db.transaction() as conn:
+        with self.config_transaction() as conn:
             repo.put_config(conn, b.name, kind, value)
         return {}
 
@@ -289,7 +295,7 @@ class BucketsMixin(S3Base):
 
     def _delete(self, ctx: RequestContext, params: Params, kind: str) -> Result:
         b = self.bucket(ctx, params.get("Bucket"))
-        with self.db.transaction() as conn:
+        with self.config_transaction() as conn:
             repo.delete_config(conn, b.name, kind)
         ctx.response_status = 204
         return {}

@@ -130,7 +130,7 @@ class CorsMixin(S3Base):
         """PutBucketCors: validated rules replace the bucket's CORS configuration."""
         rules = validate_rules(params.get("CORSConfiguration") or {})
         b = self.bucket(ctx, params.get("Bucket"))
-        with self.db.transaction() as conn:
+        with self.config_transaction() as conn:
             repo.put_config(conn, b.name, "cors", rules)
         return {}
 
@@ -143,7 +143,7 @@ class CorsMixin(S3Base):
 
     def delete_bucket_cors(self, ctx: RequestContext, params: Params) -> Result:
         b = self.bucket(ctx, params.get("Bucket"))
-        with self.db.transaction() as conn:
+        with self.config_transaction() as conn:
             repo.delete_config(conn, b.name, "cors")
         ctx.response_status = 204
         return {}
@@ -156,7 +156,7 @@ class CorsMixin(S3Base):
         origin = req.headers.get("origin")
         if not origin:
             return
-        rules = repo.get_config(self.db.read(), bucket, "cors")
+        rules = self.cache.config(bucket, "cors")
         if not rules:
             return
         found = match_rule(rules, origin, req.method, [])
@@ -172,7 +172,7 @@ class CorsMixin(S3Base):
             return None
         origin = req.headers.get("origin")
         method = req.headers.get("access-control-request-method")
-        if repo.get_bucket(self.db.read(), bucket) is None:
+        if self.cache.bucket(bucket) is None:
             # Not a bucket: maybe another REST API's path (/2015-03-31/functions...); let the
             # rest of the edge answer it.
             return None
@@ -182,7 +182,7 @@ class CorsMixin(S3Base):
             )
         if not method:
             return _xml_error(400, "BadRequest", "Invalid Access-Control-Request-Method: null", {})
-        rules = repo.get_config(self.db.read(), bucket, "cors")
+        rules = self.cache.config(bucket, "cors")
         forbidden = {
             "Method": method,
             "ResourceType": "BUCKET" if "/" not in req.path.strip("/") else "OBJECT",

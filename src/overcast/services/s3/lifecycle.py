@@ -156,7 +156,7 @@ class LifecycleMixin(S3Base):
         rules = validate_rules(params.get("LifecycleConfiguration") or {})
         b = self.bucket(ctx, params.get("Bucket"))
         size_rule = params.get("TransitionDefaultMinimumObjectSize") or "all_storage_classes_128K"
-        with self.db.transaction() as conn:
+        with self.config_transaction() as conn:
             repo.put_config(conn, b.name, "lifecycle", {"Rules": rules, "MinSize": size_rule})
         return {"TransitionDefaultMinimumObjectSize": size_rule}
 
@@ -172,7 +172,7 @@ class LifecycleMixin(S3Base):
 
     def delete_bucket_lifecycle(self, ctx: RequestContext, params: Params) -> Result:
         b = self.bucket(ctx, params.get("Bucket"))
-        with self.db.transaction() as conn:
+        with self.config_transaction() as conn:
             repo.delete_config(conn, b.name, "lifecycle")
         ctx.response_status = 204
         return {}
@@ -261,7 +261,7 @@ class LifecycleMixin(S3Base):
                     storage_class="STANDARD",
                     owner=obj.owner,
                 )
-                _, freed = repo.insert_version(conn, bucket, marker)
+                _, freed = repo.insert_version(conn, bucket, marker, self.object_id())
         self.free(freed)
 
     def _remove(self, obj: ObjectVersion) -> None:

@@ -123,7 +123,7 @@ class NotificationsMixin(S3Base):
         """PutBucketNotificationConfiguration: validated, then stored (empty clears it)."""
         config = validate(params.get("NotificationConfiguration") or {})
         b = self.bucket(ctx, params.get("Bucket"))
-        with self.db.transaction() as conn:
+        with self.config_transaction() as conn:
             if config:
                 repo.put_config(conn, b.name, "notification", config)
             else:
@@ -140,7 +140,7 @@ class NotificationsMixin(S3Base):
         """Enqueue the bucket's notifications for an event, inside the caller's transaction."""
         if self.dispatcher is None:
             return
-        config = repo.get_config(conn, obj.bucket, "notification")
+        config = self.cache.config(obj.bucket, "notification")
         if not config:
             return
         record = self._record(ctx, event, obj)

@@ -290,7 +290,7 @@ class ObjectsMixin(S3Base):
         here, against what the transaction sees. Returns whether the bucket has had versioning
         set (so the reply carries a VersionId), the stored record and the blobs to free."""
         freed_before = within(conn) if within is not None else []
-        bucket = repo.get_bucket(conn, obj.bucket)
+        bucket = self.cache.bucket(obj.bucket)  # as good as a read here: see cache.py
         if bucket is None:
             raise NoSuchBucket(BucketName=obj.bucket)
         if if_none_match is not None or if_match is not None:
@@ -304,7 +304,7 @@ class ObjectsMixin(S3Base):
                     raise NoSuchKey(Key=obj.key)
                 if not etag_matches(if_match, live.etag):
                     raise PreconditionFailed(Condition="If-Match")
-        obj, freed = repo.insert_version(conn, bucket, obj)
+        obj, freed = repo.insert_version(conn, bucket, obj, self.object_id())
         self.emit(conn, ctx, event, obj)
         return bool(bucket.versioning), obj, freed_before + freed
 
@@ -425,7 +425,7 @@ class ObjectsMixin(S3Base):
         """The body of a delete, in the open transaction; returns the output and blobs to free."""
         freed: list[str] = []
         out: Result = {}
-        bucket = repo.get_bucket(conn, bucket_name)
+        bucket = self.cache.bucket(bucket_name)
         if bucket is None:
             raise NoSuchBucket(BucketName=bucket_name)
         if if_match is not None:
@@ -461,7 +461,7 @@ class ObjectsMixin(S3Base):
                 storage_class="STANDARD",
                 owner=ctx.account_id,
             )
-            marker, freed = repo.insert_version(conn, bucket, marker)
+            marker, freed = repo.insert_version(conn, bucket, marker, self.object_id())
             self.emit(conn, ctx, "s3:ObjectRemoved:DeleteMarkerCreated", marker)
             out["DeleteMarker"] = True
             out["VersionId"] = marker.version_id

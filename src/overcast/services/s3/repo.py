@@ -76,7 +76,8 @@ def buckets_with_config(conn: sqlite3.Connection, kind: str) -> list[tuple[str, 
 def latest(conn: sqlite3.Connection, bucket: str, key: str) -> ObjectVersion | None:
     """The current version of a key (possibly a delete marker), or None; with inline data."""
     row = conn.execute(
-        f"SELECT {_OBJ_COLUMNS}, data FROM objects WHERE bucket = ? AND key = ? AND is_latest = 1",
+        f"SELECT {_OBJ_COLUMNS}, data FROM objects WHERE bucket = ? AND key = ? AND is_latest = 1"
+        " ORDER BY id DESC LIMIT 1",
         (bucket, key),
     ).fetchone()
     return ObjectVersion.from_row(row) if row else None
@@ -102,9 +103,10 @@ def versions_of(conn: sqlite3.Connection, bucket: str, key: str) -> list[ObjectV
 
 
 def insert_version(
-    conn: sqlite3.Connection, bucket: Bucket, obj: ObjectVersion
+    conn: sqlite3.Connection, bucket: Bucket, obj: ObjectVersion, row_id: int
 ) -> tuple[ObjectVersion, list[str]]:
-    """Make `obj` the current version of its key under the bucket's versioning state.
+    """Make `obj` the current version of its key under the bucket's versioning state, as row
+    `row_id` (larger than every id its key has had: versions are ordered by id).
 
     Unversioned: replaces every version. Enabled: the previous current version stays, noncurrent.
     Suspended: replaces the `null` version only. Returns the stored record (id and version id
@@ -124,10 +126,12 @@ def insert_version(
             "UPDATE objects SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1",
             (obj.bucket, obj.key),
         )
-    cur = conn.execute(
-        "INSERT INTO objects(bucket, key, version_id, is_latest, delete_marker, blob_id, size,"
-        " etag, last_modified, storage_class, owner, meta, data) VALUES (?,?,?,1,?,?,?,?,?,?,?,?,?)",
+    conn.execute(
+        "INSERT INTO objects(id, bucket, key, version_id, is_latest, delete_marker, blob_id, size,"
+        " etag, last_modified, storage_class, owner, meta, data)"
+        " VALUES (?,?,?,?,1,?,?,?,?,?,?,?,?,?)",
         (
+            row_id,
             obj.bucket,
             obj.key,
             obj.version_id,
@@ -142,7 +146,7 @@ def insert_version(
             obj.data,
         ),
     )
-    obj.id = int(cur.lastrowid or 0)
+    obj.id = row_id
     obj.is_latest = True
     return obj, freed
 
@@ -162,6 +166,11 @@ def delete_version(conn: sqlite3.Connection, obj: ObjectVersion) -> list[str]:
 def update_meta(conn: sqlite3.Connection, obj: ObjectVersion) -> None:
     """Rewrite a version's stored metadata in place (tags and ACLs change without a new version)."""
     conn.execute("UPDATE objects SET meta = ? WHERE id = ?", (dumps(obj.meta), obj.id))
+
+
+def max_object_id(conn: sqlite3.Connection) -> int:
+    """The largest object row id in use (0 for none)."""
+    return int(conn.execute("SELECT MAX(id) FROM objects").fetchone()[0] or 0)
 
 
 def bucket_has_versions(conn: sqlite3.Connection, bucket: str) -> bool:

@@ -88,4 +88,38 @@ MIGRATIONS = [
         CREATE INDEX objects_blob ON objects(blob_id) WHERE blob_id IS NOT NULL;
         """,
     ),
+    # One b-tree page per index per write is what a small PUT's commit mostly costs: the table
+    # loses AUTOINCREMENT (a sqlite_sequence page per insert; the provider hands out ids, which
+    # still only grow) and its three (bucket, key, ...) indexes become one, ordered as versions
+    # are listed (key, newest first) and carrying what lookups filter on, so finding the
+    # current version or a version id reads no table row that is not returned.
+    Migration(
+        "0004_objects_one_key_index",
+        """
+        CREATE TABLE objects_new (
+            id INTEGER PRIMARY KEY,
+            bucket TEXT NOT NULL REFERENCES buckets(name) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            version_id TEXT NOT NULL,
+            is_latest INTEGER NOT NULL,
+            delete_marker INTEGER NOT NULL DEFAULT 0,
+            blob_id TEXT,
+            size INTEGER NOT NULL DEFAULT 0,
+            etag TEXT NOT NULL DEFAULT '',
+            last_modified REAL NOT NULL,
+            storage_class TEXT NOT NULL DEFAULT 'STANDARD',
+            owner TEXT NOT NULL,
+            meta TEXT NOT NULL DEFAULT '{}',
+            data BLOB
+        );
+        INSERT INTO objects_new(id, bucket, key, version_id, is_latest, delete_marker, blob_id,
+            size, etag, last_modified, storage_class, owner, meta, data)
+        SELECT id, bucket, key, version_id, is_latest, delete_marker, blob_id, size, etag,
+            last_modified, storage_class, owner, meta, data FROM objects;
+        DROP TABLE objects;
+        ALTER TABLE objects_new RENAME TO objects;
+        CREATE INDEX objects_key ON objects(bucket, key, id DESC, is_latest, version_id);
+        CREATE INDEX objects_blob ON objects(blob_id) WHERE blob_id IS NOT NULL;
+        """,
+    ),
 ]
