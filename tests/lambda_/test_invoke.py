@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
+import time
 import uuid
 from typing import Any
 
@@ -277,3 +279,41 @@ def test_ephemeral_storage_caps_tmp_as_a_whole(client: Any) -> None:
     # Within the size, everything fits.
     _, out = invoke(lam, name, {"files": 2, "mb_each": 50})
     assert out == {"written_mb": 100, "errno": None}
+
+
+def _zygotes_of(pid: int) -> list[int]:
+    """The Python zygote processes the server `pid` started."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        if ppid == pid and b"python_zygote" in cmdline:
+            found.append(int(entry))
+    return found
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0, reason="a capped /tmp needs root (a loop-mounted filesystem)"
+)
+def test_a_lost_zygote_is_started_again(server_factory: Any) -> None:
+    srv = server_factory().start()
+    lam = srv.client("lambda")
+    name = create(lam, {"app.py": FILL_TMP}, Timeout=60, EphemeralStorage={"Size": 512})
+    assert invoke(lam, name, {"files": 1, "mb_each": 1})[1] == {"written_mb": 1, "errno": None}
+    (zygote,) = _zygotes_of(srv.proc.pid)
+    os.kill(zygote, signal.SIGKILL)
+    time.sleep(5.5)  # the server starts a lost zygote again, at most every 5 s
+    # New environments come from a new zygote again, with /tmp capped as a whole.
+    lam.update_function_configuration(FunctionName=name, Timeout=61)
+    wait_for(lambda: lam.get_function(FunctionName=name)["Configuration"]["LastUpdateStatus"]
+             == "Successful")  # fmt: skip
+    _, out = invoke(lam, name, {"files": 6, "mb_each": 100})
+    assert out["errno"] == "ENOSPC"
+    assert len(_zygotes_of(srv.proc.pid)) == 1

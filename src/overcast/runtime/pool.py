@@ -86,6 +86,7 @@ class Pool:
         self._reaper: asyncio.Task[None] | None = None
         self._killing: set[asyncio.Future[None]] = set()
         self.zygote: Zygote | None = None
+        self._zygote_started_at = 0.0
         # /tmp of its own per environment (a mount namespace): needs root, and the work root
         # (code, environments) must not live under /tmp or binding over /tmp would hide it.
         root = config.work_root.resolve()
@@ -106,6 +107,21 @@ class Pool:
         if self.config.zygote and self.zygote is None:
             self.zygote = Zygote(launch.python_executable())
             self.zygote.start()
+            self._zygote_started_at = time.monotonic()
+
+    def _live_zygote(self) -> Zygote | None:
+        """The zygote new environments fork from. One that went away is started again (at most
+        every 5 s), so its loss does not leave every later environment spawned directly."""
+        zygote = self.zygote
+        if zygote is not None and not zygote.alive:
+            now = time.monotonic()
+            if now - self._zygote_started_at >= 5.0:
+                log.warning("starting the Python zygote again")
+                zygote.stop()
+                zygote = self.zygote = Zygote(launch.python_executable())
+                zygote.start()
+                self._zygote_started_at = now
+        return zygote
 
     async def stop(self) -> None:
         if self._reaper is not None:
@@ -187,7 +203,7 @@ class Pool:
             spec,
             self.config.work_root,
             self.cgroups,
-            zygote=self.zygote,
+            zygote=self._live_zygote(),
             private_tmp=self.private_tmp,
         )
         group.all.add(env)
@@ -244,7 +260,7 @@ class Pool:
                 self.config.work_root,
                 self.cgroups,
                 provisioned=True,
-                zygote=self.zygote,
+                zygote=self._live_zygote(),
                 private_tmp=self.private_tmp,
             )
             group.all.add(env)
