@@ -20,6 +20,7 @@ from overcast.core.clock import Clock, SystemClock
 from overcast.core.context import RequestContext
 from overcast.core.errors import InternalFailure, ServiceError
 from overcast.core.http import Caller, HttpRequest, HttpResponse
+from overcast.core.memo import Memo
 from overcast.dispatch.table import OperationTable
 from overcast.edge import detect as detection
 from overcast.edge import sigv4
@@ -275,14 +276,12 @@ def _may_be_data_plane(req: HttpRequest) -> bool:
     host = req.headers.get("host", "")
     found = _plane_hosts.get(host)
     if found is None:
-        if len(_plane_hosts) >= 1024:
-            _plane_hosts.clear()
-        found = _plane_hosts[host] = _may_be_plane_host(host)
+        found = _plane_hosts.remember(host, _may_be_plane_host(host))
     return found
 
 
-# Whether a Host header may name a data plane, by its text (clients send the same few). Bounded.
-_plane_hosts: dict[str, bool] = {}
+# Whether a Host header may name a data plane, by its text (clients send the same few).
+_plane_hosts: Memo[str, bool] = Memo()
 
 
 def _may_be_plane_host(host: str) -> bool:

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from overcast.core.http import FileBody, HttpRequest, HttpResponse
+from overcast.core.memo import Memo
 
 _CHUNK = 1 << 20
 
@@ -59,18 +60,15 @@ def request_from_scope(scope: dict[str, Any], body: bytes) -> HttpRequest:
 _CONTENT_LENGTH = b"content-length"
 # Header names as bytes, by the names responses use (a few dozen). Every spelling of
 # Content-Length maps to the one object above, so that a response's own length is found by
-# identity. Bounded; cleared when full.
-_NAMES: dict[str, bytes] = {}
+# identity.
+_NAMES: Memo[str, bytes] = Memo(512)
 
 
 def _name(text: str) -> bytes:
     name = text.encode("latin-1")
     if name.lower() == _CONTENT_LENGTH:
         name = _CONTENT_LENGTH
-    if len(_NAMES) >= 512:
-        _NAMES.clear()
-    _NAMES[text] = name
-    return name
+    return _NAMES.remember(text, name)
 
 
 async def write_response(send: Any, resp: HttpResponse, head_only: bool = False) -> None:

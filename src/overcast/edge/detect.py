@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, unquote
 from overcast.core.context import DEFAULT_REGION
 from overcast.core.errors import ServiceError
 from overcast.core.http import HttpRequest
+from overcast.core.memo import Memo
 
 _DATA_FILE = Path(__file__).with_name("services.json")
 _FORM = "application/x-www-form-urlencoded"
@@ -121,7 +122,7 @@ def is_data_plane(req: HttpRequest) -> bool:
 
 
 # SigV4 credential scopes seen (a client signs with one per day and region), split; bounded.
-_v4_scopes: dict[str, tuple[str | None, str | None, str | None]] = {}
+_v4_scopes: Memo[str, tuple[str | None, str | None, str | None]] = Memo()
 
 
 def scope_of(req: HttpRequest) -> tuple[str | None, str | None, str | None]:
@@ -142,9 +143,7 @@ def scope_of(req: HttpRequest) -> tuple[str | None, str | None, str | None]:
                 return _split_credential(cred.strip(), True, req)
             found = _v4_scopes.get(cred)
             if found is None:
-                if len(_v4_scopes) >= 1024:
-                    _v4_scopes.clear()
-                found = _v4_scopes[cred] = _split_credential(cred.strip(), False, req)
+                found = _v4_scopes.remember(cred, _split_credential(cred.strip(), False, req))
             return found
         if auth.startswith("AWS "):
             return auth[4:].partition(":")[0].strip() or None, None, None
@@ -207,9 +206,7 @@ def detect(req: HttpRequest) -> Detection:
         if simple:  # the signing name alone decides, and the service speaks one protocol
             d = Detection(simple, None, region or DEFAULT_REGION, access_key, None)
             if cred is not None:
-                if len(_by_credential) >= 1024:
-                    _by_credential.clear()
-                _by_credential[cred] = d
+                _by_credential.remember(cred, d)
             return d
     target = req.headers.get("x-amz-target")
     if signing:
@@ -230,19 +227,17 @@ def detect(req: HttpRequest) -> Detection:
         and t.target_prefixes.get(target.partition(".")[0]) == service
     ):
         # The target's prefix decided among the signing name's services: so it will again.
-        if len(_by_credential_target) >= 1024:
-            _by_credential_target.clear()
-        _by_credential_target[(cred, target)] = d
+        _by_credential_target.remember((cred, target), d)
     return d
 
 
 # Detections that follow from a SigV4 credential scope alone (see `_simple`), by its text.
-# Bounded; cleared when full. Detections are immutable, so one object serves every request.
-_by_credential: dict[str, Detection] = {}
+# Detections are immutable, so one object serves every request.
+_by_credential: Memo[str, Detection] = Memo()
 
 
 # The same for detections that the credential scope and the X-Amz-Target decide together.
-_by_credential_target: dict[tuple[str, str], Detection] = {}
+_by_credential_target: Memo[tuple[str, str], Detection] = Memo()
 
 
 def _credential_text(auth: str) -> str:

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl
 from overcast.core.context import DEFAULT_ACCOUNT
 from overcast.core.errors import ServiceError
 from overcast.core.http import HttpRequest
+from overcast.core.memo import Memo
 from overcast.edge import sigv2
 from overcast.edge.canonical import (
     ALGORITHM,
@@ -146,8 +147,8 @@ def parse_authorization(req: HttpRequest, service: str = "s3") -> SigInfo | None
 
 
 # A client signs every request with the same header up to `, Signature=` (algorithm, credential
-# scope, signed headers) for a day: keep that head parsed. Bounded; cleared when full.
-_v4_heads: dict[str, dict[str, str]] = {}
+# scope, signed headers) for a day: keep that head parsed.
+_v4_heads: Memo[str, dict[str, str]] = Memo()
 
 
 def _v4_header_parts(rest: str) -> dict[str, str]:
@@ -155,24 +156,22 @@ def _v4_header_parts(rest: str) -> dict[str, str]:
     if sep and "," not in signature:
         cached = _v4_heads.get(head)
         if cached is None:
-            if len(_v4_heads) >= 1024:
-                _v4_heads.clear()
-            cached = _v4_heads[head] = _v4_parts(head)
+            cached = _v4_heads.remember(head, _v4_parts(head))
         # The general parse of `rest`: the head's items, then the signature (the last item wins).
         return {**cached, "Signature": signature.strip()}
     return _v4_parts(rest)
 
 
-_signed_header_lists: dict[str, tuple[str, ...]] = {}
+_signed_header_lists: Memo[str, tuple[str, ...]] = Memo()
 
 
 def _signed_header_list(value: str) -> tuple[str, ...]:
     # Clients send the same few lists over and over: keep them (bounded).
     found = _signed_header_lists.get(value)
     if found is None:
-        if len(_signed_header_lists) >= 1024:
-            _signed_header_lists.clear()
-        found = _signed_header_lists[value] = tuple(h for h in value.lower().split(";") if h)
+        found = _signed_header_lists.remember(
+            value, tuple(h for h in value.lower().split(";") if h)
+        )
     return found
 
 
@@ -257,7 +256,7 @@ def _parse_v4_query(req: HttpRequest, service: str) -> SigInfo:
 
 
 # Valid SigV4 credential scopes seen, split (a client uses one per day and region).
-_v4_scopes: dict[str, tuple[str, str, str, str]] = {}
+_v4_scopes: Memo[str, tuple[str, str, str, str]] = Memo()
 
 
 def _fill_scope(info: SigInfo, credential: str, service: str, kind: str, req: HttpRequest) -> None:
@@ -284,9 +283,9 @@ def _fill_scope(info: SigInfo, credential: str, service: str, kind: str, req: Ht
         )
     info.access_key_id = "/".join(parts[:-4])
     info.scope_date, info.region, info.service = parts[-4], parts[-3], parts[-2]
-    if len(_v4_scopes) >= 1024:
-        _v4_scopes.clear()
-    _v4_scopes[credential] = (info.access_key_id, info.scope_date, info.region, info.service)
+    _v4_scopes.remember(
+        credential, (info.access_key_id, info.scope_date, info.region, info.service)
+    )
 
 
 def _http_date_to_amz(value: str | None) -> str:
@@ -657,8 +656,8 @@ def anonymous_allowed(req: HttpRequest, service: str) -> bool:
 
 
 # The verdict for header signatures by keys Overcast did not issue, by the header's text up to
-# `, Signature=` (algorithm, credential scope, signed headers). Bounded; cleared when full.
-_unchecked: dict[str, AuthResult] = {}
+# `, Signature=` (algorithm, credential scope, signed headers).
+_unchecked: Memo[str, AuthResult] = Memo()
 
 
 def authenticate(
@@ -709,9 +708,7 @@ def authenticate(
         account = account_of_key(ak)
         result = AuthResult(account, ak, f"arn:aws:iam::{account}:root")
         if info.location == "header" and info.version == "v4":
-            if len(_unchecked) >= 1024:
-                _unchecked.clear()
-            _unchecked[req.headers["authorization"].rpartition(", Signature=")[0]] = result
+            _unchecked.remember(req.headers["authorization"].rpartition(", Signature=")[0], result)
         return result
     if cred.session_token is not None:
         if info.security_token != cred.session_token:
