@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from overcast.core.memo import Memo
 from overcast.services.s3.records import Bucket
 from overcast.store import Database
 
@@ -52,7 +53,7 @@ class BucketCache:
         self._generation = 0
         self._writers = 0
         self._lock = threading.Lock()
-        self._entries: dict[str, _Entry] = {}
+        self._entries: Memo[str, _Entry] = Memo(MAX_ENTRIES)
 
     def bucket(self, name: str) -> Bucket | None:
         """The bucket row, or None if there is no such bucket."""
@@ -70,9 +71,7 @@ class BucketCache:
         idle = self._writers == 0  # read after the generation: see writing()
         entry = self._load(name, generation)
         if idle and self._generation == generation:
-            if len(self._entries) >= MAX_ENTRIES:
-                self._entries.clear()
-            self._entries[name] = entry
+            self._entries.remember(name, entry)
         return entry
 
     def _load(self, name: str, generation: int) -> _Entry:
