@@ -118,6 +118,7 @@ class Overcast:
                 strict_auth=settings.strict_auth,
                 log_requests=settings.log_requests,
                 version=__version__,
+                spool_dir=str(Path(settings.data_dir) / ".spool"),
             ),
             lookup_credential=self.lookup_credential,
             health=self.health,
@@ -130,6 +131,7 @@ class Overcast:
             clock=self.clock,
             on_startup=self.startup,
             on_shutdown=self.shutdown,
+            body_digests=self.s3.spool_digests,
         )
 
     def lookup_credential(self, access_key_id: str) -> sigv4.Credential | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import parse_qsl
 
 
@@ -30,13 +32,49 @@ class Caller:
     signed: bool
 
 
+class SpooledBody:
+    """A request body too large to hold in memory: its bytes in a file, and the digests (by name:
+    `sha256`, `md5`, a checksum algorithm such as `CRC32`) computed while it arrived. Whoever
+    takes the file over (`take`) moves it; otherwise the edge discards it after the request."""
+
+    __slots__ = ("digests", "path", "size")
+
+    def __init__(self, path: Path, size: int, digests: dict[str, bytes]) -> None:
+        self.path = path
+        self.size = size
+        self.digests = digests
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __repr__(self) -> str:
+        return f"SpooledBody({self.size} bytes)"
+
+    def read(self) -> bytes:
+        return self.path.read_bytes()
+
+    def chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
+        with open(self.path, "rb") as f:
+            while chunk := f.read(size):
+                yield chunk
+
+    def take(self, dest: Path) -> None:
+        """Move the file to `dest`; it is no longer the spool's to remove."""
+        shutil.move(self.path, dest)
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 @dataclass(slots=True)
 class HttpRequest:
     """A request as it arrived. `path` is the raw (still percent-encoded) path; header names are
     lower-case; `header_list` keeps repeated headers in order. For a data plane the edge sets
     `authenticate`: called with a signing service name, it checks the request's SigV4 signature
     by the same rules as the AWS APIs and returns the `Caller`, or raises a ServiceError.
-    `body_sha256` is set when the edge hashed a large body off the event loop."""
+    `body_sha256` is set when the edge hashed a large body off the event loop. A large upload
+    arrives as `spool` (and an empty `body`) where the operation takes a streaming payload;
+    anything else sees its bytes in `body`."""
 
     method: str
     path: str
@@ -47,7 +85,15 @@ class HttpRequest:
     client_ip: str = "127.0.0.1"
     scheme: str = "http"
     authenticate: Callable[[str], Caller] | None = None
-    body_sha256: str | None = None  # hex SHA-256 of `body`, when the edge computed it already
+    body_sha256: str | None = None  # hex SHA-256 of the body, when the edge computed it already
+    spool: SpooledBody | None = None
+
+    def unspool(self) -> None:
+        """Bring a spooled body into `body` (for consumers that read bytes)."""
+        if self.spool is not None:
+            self.body = self.spool.read()
+            self.spool.discard()
+            self.spool = None
 
     def query_params(self) -> list[tuple[str, str]]:
         """The decoded query string as (name, value) pairs, in order, blanks kept."""

@@ -11,6 +11,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -23,7 +24,7 @@ from overcast.core.http import Caller, HttpRequest, HttpResponse
 from overcast.core.memo import Memo
 from overcast.dispatch.table import OperationTable
 from overcast.edge import detect as detection
-from overcast.edge import sigv4
+from overcast.edge import sigv4, spool
 from overcast.edge.asgi import read_body, request_from_scope, write_response
 from overcast.edge.chunked import decode_request_body
 from overcast.protocol import Codec, get_codec
@@ -40,6 +41,7 @@ class EdgeConfig:
     strict_auth: bool = False
     log_requests: bool = True
     version: str = ""
+    spool_dir: str | None = None  # where large uploads are spooled; None keeps them in memory
 
 
 # Bodies from this size on are hashed for the payload check off the event loop.
@@ -77,6 +79,7 @@ class Edge:
         clock: Clock | None = None,
         on_startup: Callable[[], Awaitable[None]] | None = None,
         on_shutdown: Callable[[], Awaitable[None]] | None = None,
+        body_digests: spool.DigestHook | None = None,
     ) -> None:
         self.table = table
         self.config = config
@@ -87,6 +90,10 @@ class Edge:
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
         self._validators: dict[Codec, Validator] = {}
+        self.body_digests = body_digests
+        self.spool_dir = Path(config.spool_dir) if config.spool_dir else None
+        if self.spool_dir is not None:
+            spool.clear(self.spool_dir)
         # The whole request chain, in order. Each step reads and fills the Exchange (and runs
         # without waiting: anything that waits belongs to the provider).
         self.PIPELINE: list[Callable[[Exchange], None]] = [
@@ -102,18 +109,48 @@ class Edge:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
         if kind == "http":
-            message = await receive()
-            body = message.get("body", b"")
-            if message.get("more_body"):
-                body = await read_body(receive, message)
-            req = request_from_scope(scope, body)
-            if req.path.startswith("/_overcast/") or _may_be_data_plane(req):
-                resp = await self.handle(req)
-            else:  # the AWS APIs, most requests: straight to the pipeline
-                resp = await self.handle_api(req)
+            try:
+                req = await self.read_request(scope, receive)
+            except spool.ClientGone:
+                return  # nobody to answer
+            except OSError:
+                log.exception("could not spool a request body")
+                resp = _json_response(500, {"__type": "InternalFailure"}, ids.request_id())
+                await write_response(send, resp)
+                return
+            try:
+                if req.path.startswith("/_overcast/") or _may_be_data_plane(req):
+                    resp = await self.handle(req)
+                else:  # the AWS APIs, most requests: straight to the pipeline
+                    resp = await self.handle_api(req)
+            finally:
+                if req.spool is not None:
+                    req.spool.discard()
             await write_response(send, resp, head_only=req.method == "HEAD")
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+
+    async def read_request(self, scope: dict[str, Any], receive: Any) -> HttpRequest:
+        """The request with its body: in memory, or spooled to disk for a large upload."""
+        message = await receive()
+        if not message.get("more_body"):
+            if message["type"] == "http.disconnect":
+                raise spool.ClientGone()
+            return request_from_scope(scope, message.get("body", b""))
+        req = request_from_scope(scope, b"")
+        if self.spool_dir is None or not spool.should_spool(req.method, req.headers):
+            req.body = await read_body(receive, message)
+            return req
+        digests: dict[str, spool.Digest] = (
+            dict(self.body_digests(req.headers)) if self.body_digests else {}
+        )
+        if spool.sha256_wanted(req.headers):
+            digests["sha256"] = spool.new_sha256()
+        req.spool = await spool.receive_spooled(receive, message, self.spool_dir, digests)
+        sha = req.spool.digests.get("sha256")
+        if sha is not None:
+            req.body_sha256 = sha.hex()
+        return req
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
@@ -142,6 +179,8 @@ class Edge:
         if not _may_be_data_plane(req):
             return await self.handle_api(req)
         req.authenticate = functools.partial(self.authenticate_caller, req)
+        if req.spool is not None and detection.scope_of(req)[2] != "s3":
+            req.unspool()  # a data plane reads bytes; an upload signed for S3 can only be S3's
         for plane in self.data_planes:
             try:
                 resp = await plane(req)
@@ -242,6 +281,8 @@ class Edge:
         assert ex.codec is not None
         ex.op = ex.codec.match(ex.req)
         ex.ctx.operation = ex.op.name
+        if ex.req.spool is not None and not (ex.ctx.service == "s3" and ex.op.has_streaming_input):
+            ex.req.unspool()  # only S3's uploads take a spooled body
         ex.params = ex.codec.parse(ex.op, ex.req)
         validator = self._validators.get(ex.codec)
         if validator is None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from overcast.core.http import FileBody, HttpRequest, HttpResponse
 from overcast.core.memo import Memo
+from overcast.edge.spool import ClientGone
 
 _CHUNK = 1 << 20
 
@@ -18,14 +19,18 @@ async def read_request(scope: dict[str, Any], receive: Any) -> HttpRequest:
 
 async def read_body(receive: Any, first: dict[str, Any] | None = None) -> bytes:
     """The request body: every `http.request` message's bytes, from `first` (if already
-    received) on."""
+    received) on. Raises ClientGone if the client disconnects first."""
     message = first if first is not None else await receive()
+    if message["type"] == "http.disconnect":
+        raise ClientGone()
     body: bytes = message.get("body", b"")
     if not message.get("more_body"):
         return body
     chunks = [body]
     while True:
         message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone()
         chunks.append(message.get("body", b""))
         if not message.get("more_body"):
             return b"".join(chunks)

@@ -111,6 +111,8 @@ def payload_hash(req: HttpRequest, presigned: bool, s3: bool) -> str:
             if name == "X-Amz-Content-Sha256":
                 return value
         return UNSIGNED_PAYLOAD
+    if req.body_sha256 is not None:
+        return req.body_sha256
     return hashlib.sha256(req.body).hexdigest() if req.body else EMPTY_SHA256
 
 

@@ -318,7 +318,9 @@ class RestCodec(Codec):
             body = self.body(req) if plan.decompress else req.body
             if plan.payload is not None:
                 name, kind, reader = plan.payload
-                if body:
+                if req.spool is not None and kind == "blob":
+                    params[name] = req.spool  # a large upload, on disk (edge/spool.py)
+                elif body:
                     if kind == "blob":
                         params[name] = body
                     elif kind == "string":

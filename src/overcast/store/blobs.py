@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 
@@ -71,6 +71,17 @@ class BlobStore:
             tmp.unlink(missing_ok=True)
             raise
         return blob_id
+
+    def adopt(self, move: Callable[[Path], None]) -> str:
+        """A new blob from a file that already holds its bytes: `move` moves it to the
+        temporary path given (same file system), then it is made durable as by `commit_tmp`."""
+        blob_id, tmp = self.open_tmp()
+        move(tmp)
+        try:
+            return self.commit_tmp(blob_id)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     def discard_tmp(self, blob_id: str) -> None:
         """Remove a temporary file that will not be committed."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from awscrt import checksums as crt
 
+from overcast.core.http import SpooledBody
 from overcast.services.s3.errors import BadDigest, InvalidDigest, InvalidRequest
 
 # Checksum algorithms by the name S3 uses, with the member suffix of their params.
@@ -57,8 +58,17 @@ class Hasher:
         return base64.b64encode(self.digest()).decode()
 
 
-def compute(algorithm: str, data: bytes | Iterable[bytes]) -> str:
-    """The base64 checksum of `data` (bytes or chunks)."""
+Body = bytes | SpooledBody
+
+
+def compute(algorithm: str, data: bytes | SpooledBody | Iterable[bytes]) -> str:
+    """The base64 checksum of `data` (bytes, chunks, or a spooled upload, whose digest may
+    have been computed as it arrived)."""
+    if isinstance(data, SpooledBody):
+        ready = data.digests.get(algorithm)
+        if ready is not None:
+            return b64encode(ready).decode()
+        data = data.chunks()
     if type(data) is bytes:  # the common case, without a Hasher
         crc = _CRCS.get(algorithm)
         if crc is not None:
@@ -150,7 +160,7 @@ def _check_format(algorithm: str, value: str) -> None:
         raise InvalidRequest(f"Value for x-amz-checksum-{algorithm.lower()} header is invalid.")
 
 
-def verify(decl: Declared, data: bytes) -> str:
+def verify(decl: Declared, data: bytes | SpooledBody) -> str:
     """Compute the declared algorithm over `data`; raise BadDigest if a sent value differs.
     Returns the (base64) checksum to store."""
     if decl.value is not None:
@@ -161,6 +171,22 @@ def verify(decl: Declared, data: bytes) -> str:
             f"The {decl.algorithm} you specified did not match the calculated checksum."
         )
     return actual
+
+
+def spool_digests(headers: dict[str, str]) -> dict[str, Hasher]:
+    """What a large upload's bytes are digested with as they arrive (edge/spool.py): MD5 for
+    the ETag, and the checksum the client declared in its headers (S3's default, CRC64NVME,
+    when it declared none)."""
+    algorithm = "CRC64NVME"
+    for alg, _, header in _SOURCES:
+        if header in headers:
+            algorithm = alg
+            break
+    else:
+        named = headers.get("x-amz-sdk-checksum-algorithm", "").upper()
+        if named in ALGORITHMS:
+            algorithm = named
+    return {"md5": Hasher("MD5"), algorithm: Hasher(algorithm)}
 
 
 def check_content_md5(content_md5: str | None, md5_digest: bytes) -> None:

@@ -6,8 +6,9 @@ release the GIL on large buffers) while the calling thread copies the bytes into
 file, and the checksum runs in the pool while the calling thread waits for the fsync. So a PUT
 costs about its slowest step, MD5 (~600 MB/s), instead of the sum of all of them; on two cores
 this order keeps MD5 alone on its core (three CPU-bound threads at once slowed it by a quarter).
-`store` either returns a blob that is on disk and matches every digest the client sent, or
-raises with nothing left behind.
+An upload the edge spooled to disk (larger than 8 MiB) arrives with its digests computed on the
+way in, and its file is moved into place as the blob. `store` either returns a blob that is on
+disk and matches every digest the client sent, or raises with nothing left behind.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
+from overcast.core.http import SpooledBody
 from overcast.services.s3 import checksums
 from overcast.store import BlobStore
 
@@ -54,8 +56,8 @@ def _commit(blobs: BlobStore, blob_id: str) -> None:
 
 def store(
     blobs: BlobStore,
-    body: bytes,
-    checksum: Callable[[bytes], str],
+    body: bytes | SpooledBody,
+    checksum: Callable[[bytes | SpooledBody], str],
     *,
     inline: bool,
     content_md5: str | None = None,
@@ -63,6 +65,8 @@ def store(
     """Digest `body` and, unless `inline`, write it to a new durable blob. `checksum` computes
     (and verifies) the checksum to keep; `content_md5` is the Content-MD5 header, if sent.
     Digest errors are raised in S3's order: the checksum's, then Content-MD5's."""
+    if isinstance(body, SpooledBody):
+        return _adopt(blobs, body, checksum, content_md5)
     blob_id: str | None = None
     if len(body) < PARALLEL:
         value = checksum(body)
@@ -91,3 +95,22 @@ def store(
             blobs.delete(blob_id)
         raise
     return Stored(blob_id, md5, value)
+
+
+def _adopt(
+    blobs: BlobStore,
+    body: SpooledBody,
+    checksum: Callable[[bytes | SpooledBody], str],
+    content_md5: str | None,
+) -> Stored:
+    """A large upload the edge spooled: its digests were computed while it arrived (any it
+    lacks is computed from the file); the file itself becomes the blob, without a copy."""
+    value = checksum(body)
+    md5 = body.digests.get("md5")
+    if md5 is None:
+        h = hashlib.md5()
+        for chunk in body.chunks():
+            h.update(chunk)
+        md5 = h.digest()
+    checksums.check_content_md5(content_md5, md5)
+    return Stored(blobs.adopt(body.take), md5, value)

@@ -141,7 +141,9 @@ class MultipartMixin(CopyMixin):
         self.free(freed)
         return part
 
-    def _part_checksum(self, up: Upload, decl: checksums.Declared | None, data: bytes) -> str:
+    def _part_checksum(
+        self, up: Upload, decl: checksums.Declared | None, data: checksums.Body
+    ) -> str:
         algorithm = up.checksum_algorithm or "CRC64NVME"
         if decl is not None and decl.algorithm != algorithm and up.checksum_algorithm:
             raise InvalidRequest(

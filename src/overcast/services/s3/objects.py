@@ -209,7 +209,7 @@ class ObjectsMixin(S3Base):
         if decl is not None:
             algorithm = decl.algorithm
             checksums.check_format(decl)
-            checksum: Callable[[bytes], str] = functools.partial(checksums.verify, decl)
+            checksum: Callable[[checksums.Body], str] = functools.partial(checksums.verify, decl)
         else:  # S3 gives every new object a CRC64NVME checksum when the client sent none
             algorithm = "CRC64NVME"
             checksum = functools.partial(checksums.compute, algorithm)

@@ -10,6 +10,7 @@ from contextlib import suppress
 
 from overcast.core.clock import Clock
 from overcast.dispatch import Dispatcher
+from overcast.services.s3 import checksums
 from overcast.services.s3.attributes import AttributesMixin
 from overcast.services.s3.buckets import BucketsMixin
 from overcast.services.s3.cors import CorsMixin
@@ -47,6 +48,9 @@ class S3Provider(
             free_grace=float(os.environ.get("OVERCAST_S3_FREE_GRACE", "5")),
             lifecycle_interval=float(os.environ.get("OVERCAST_S3_LIFECYCLE_INTERVAL", "60")),
         )
+
+    # What the edge digests a large upload with while it arrives (edge/spool.py).
+    spool_digests = staticmethod(checksums.spool_digests)
 
     async def start(self) -> None:
         """Remove what a crash left (temporary files, blobs no row names), then run the
