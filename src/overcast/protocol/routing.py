@@ -70,6 +70,10 @@ class _Node:
     label: _Node | None = None
     routes: list[Route] = field(default_factory=list)  # ending here
     greedy: list[Route] = field(default_factory=list)  # a greedy label starting here
+    # The same two lists without the routes that need a query string: all a request with none
+    # can match (most object reads and writes), so it is not tried against every subresource.
+    plain_routes: list[Route] = field(default_factory=list)
+    plain_greedy: list[Route] = field(default_factory=list)
 
 
 def compile_route(op: OperationModel) -> Route:
@@ -126,6 +130,8 @@ class Router:
         for node in self._all_nodes():
             node.routes.sort(key=lambda r: r.rank)
             node.greedy.sort(key=lambda r: r.rank)
+            node.plain_routes = [r for r in node.routes if _without_query(r)]
+            node.plain_greedy = [r for r in node.greedy if _without_query(r)]
 
     def _add_discriminators(self) -> None:
         groups: dict[tuple[Any, ...], list[Route]] = defaultdict(list)
@@ -188,7 +194,7 @@ def _walk(
 ) -> Route | None:
     n = len(segs)
     if i == n or (i == n - 1 and segs[i] == ""):
-        for route in node.routes:
+        for route in node.routes if query else node.plain_routes:
             if route.accepts(query, headers):
                 return route
         if i == n:
@@ -204,10 +210,14 @@ def _walk(
         if found is not None:
             return found
     if node.greedy and (n - i > 1 or seg != ""):  # a greedy label takes one character or more
-        for route in node.greedy:
+        for route in node.greedy if query else node.plain_greedy:
             if route.accepts(query, headers):
                 return route
     return None
+
+
+def _without_query(route: Route) -> bool:
+    return not route.query_literals and not route.required_query
 
 
 def _required_located(op: OperationModel) -> list[tuple[str, str]]:
