@@ -15,7 +15,13 @@ from overcast.engines.ddb.evaluate import Scope, condition
 from overcast.engines.ddb.keys import decode_number, encode_key, encode_number
 from overcast.engines.ddb.partiql import Delete, Insert, Select, Update, parse_statement
 from overcast.engines.ddb.update import arith
-from overcast.engines.ddb.values import check_value, item_size, normalize_number
+from overcast.engines.ddb.values import (
+    check_item,
+    check_item_sized,
+    check_value,
+    item_size,
+    normalize_number,
+)
 
 NORMALIZE = [
     ("1", "1"), ("01", "1"), ("1.0", "1"), ("-0", "0"), ("0.000", "0"), ("1e2", "100"),
@@ -188,3 +194,25 @@ def test_partiql_set_functions() -> None:
         Parsed("UpdateExpression", actions=tuple(stmt.actions)), item, Scope(), ("pk",)
     )
     assert new["s"] == {"SS": ["a", "c"]} and new["n"] == {"NS": ["2"]}
+
+
+# Items whose values the one-pass check takes inline (strings, canonical integers, booleans,
+# string sets) and items that need normalising: both give what check_item and item_size give.
+SIZED_ITEMS = [
+    {"pk": {"S": "user#1"}, "n": {"N": "42"}, "t": {"SS": ["a", "é"]}, "ok": {"BOOL": True}},
+    {"n": {"N": "-100"}, "z": {"N": "0"}, "big": {"N": "9" * 38}},
+    {"n": {"N": "1.50"}, "e": {"N": "1e2"}, "lead": {"N": "007"}, "s": {"S": ""}},
+    {"b": {"B": b"\x00\xff"}, "m": {"M": {"k": {"N": "01"}}}, "l": {"L": [{"NULL": True}]}},
+    {"ns": {"NS": ["1", "2.0"]}, "bs": {"BS": [b"a"]}, "ü": {"S": "ß"}},
+]
+
+
+@pytest.mark.parametrize("item", SIZED_ITEMS)
+def test_check_item_sized_matches_check_item(item: dict[str, Any]) -> None:
+    want = check_item(item)
+    assert check_item_sized(item) == (want, item_size(want))
+
+
+def test_check_item_sized_rejects_duplicate_string_set() -> None:
+    with pytest.raises(DdbValidationError, match="contains duplicates"):
+        check_item_sized({"t": {"SS": ["a", "a"]}})

@@ -20,7 +20,7 @@ from overcast.protocol.base import Codec
 from overcast.protocol.errors import MalformedInput, protocol_error
 from overcast.protocol.eventstream import CONTENT_TYPE as EVENT_STREAM
 from overcast.protocol.eventstream import EventStreamWriter, initial_response
-from overcast.protocol.values import Conv, Converters
+from overcast.protocol.values import Conv, Converters, member_wire_name
 
 
 @dataclass(slots=True)
@@ -28,6 +28,11 @@ class _Plan:
     decode: Conv | None
     encode: Conv | None
     fast: Conv | None  # the optimistic twin of encode (see Converters)
+    # Output members a value may skip the encoders under, as it is its own wire document:
+    # list or map members holding an orjson.Fragment (their encoders hand it on), and scalar
+    # members without an encoder holding a str, int or bool.
+    raw: frozenset[str] = frozenset()
+    scalar: frozenset[str] = frozenset()
     stream: tuple[str, EventStreamWriter] | None = None  # an event-stream output member
 
 
@@ -42,6 +47,26 @@ def _holds_null(body: bytes) -> bool:
     """Whether a JSON document may hold a null (text that merely contains `null` only costs an
     exact re-encoding; one search, as each costs about as much as orjson's whole encoding)."""
     return b"null" in body
+
+
+# Scalar types whose values travel as they are when their shape has no encoder.
+_PLAIN_SCALARS = frozenset(("string", "character", "integer", "long", "short", "byte", "boolean"))
+_AS_IS = (str, int, bool)
+_RAW = orjson.Fragment
+
+
+def _as_is(result: dict[str, Any], raw: frozenset[str], scalar: frozenset[str]) -> bool:
+    """Whether a result is already its own wire document: stored wire JSON (a Fragment, as
+    DynamoDB hands on its items) in list or map members, and plain scalars. The exact encoder
+    would return it unchanged, and it can hold no null: no encoding, no search for one."""
+    for key, value in result.items():
+        t = type(value)
+        if t is _RAW:
+            if key not in raw:
+                return False
+        elif t not in _AS_IS or key not in scalar:
+            return False
+    return True
 
 
 def message_key(shape: Shape | None) -> str:
@@ -78,12 +103,25 @@ class JsonCodec(Codec):
                 self.values.structure_encoder(out) if out is not None else None,
                 self.fast_values.structure_encoder(out) if out is not None else None,
             )
+            if out is not None:
+                plan.raw, plan.scalar = self._passthrough(out)
             stream = out.event_stream_name if out is not None else None
             if stream:
                 writer = EventStreamWriter(out.members[stream], self.event_body, "application/json")
                 plan.stream = (stream, writer)
             self._plans[op.name] = plan
         return plan
+
+    def _passthrough(self, out: Shape) -> tuple[frozenset[str], frozenset[str]]:
+        raw, scalar = set(), set()
+        for name, member in out.members.items():
+            if member_wire_name(name, member) != name:
+                continue
+            if member.type_name in ("list", "map"):
+                raw.add(name)
+            elif member.type_name in _PLAIN_SCALARS and self.values.encoder(member) is None:
+                scalar.add(name)
+        return frozenset(raw), frozenset(scalar)
 
     def match(self, req: HttpRequest) -> OperationModel:
         """By X-Amz-Target (an unknown prefix is tolerated when the operation name is known)."""
@@ -100,15 +138,15 @@ class JsonCodec(Codec):
 
     def parse(self, op: OperationModel, req: HttpRequest) -> dict[str, Any]:
         """The JSON body, decoded by the input shape."""
-        plan = self._plan(op)
+        plan = self._plans.get(op.name) or self._plan(op)
         body = self.body(req)
         if plan.decode is None:
-            return {}
-        if not body.strip():
             return {}
         try:
             doc = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
+            if not body.strip():  # an empty body is an empty input
+                return {}
             raise self.malformed(MalformedInput(f"Malformed JSON body: {exc}")) from None
         try:
             params: dict[str, Any] = plan.decode(doc)
@@ -120,16 +158,19 @@ class JsonCodec(Codec):
         self, op: OperationModel, result: dict[str, Any], ctx: RequestContext
     ) -> HttpResponse:
         """200 with the JSON document of the output shape."""
-        plan = self._plan(op)
+        plan = self._plans.get(op.name) or self._plan(op)
         content_type = self._content_type
         events = None
         if plan.stream is not None and result:
             events = result.get(plan.stream[0])
             result = {k: v for k, v in result.items() if k != plan.stream[0]}
         if plan.fast is not None and result:
-            body = orjson.dumps(plan.fast(result))
-            if _holds_null(body):  # a None was handed on: encode exactly (it drops them)
-                body = orjson.dumps(plan.encode(result) if plan.encode is not None else result)
+            if _as_is(result, plan.raw, plan.scalar):
+                body = orjson.dumps(result)
+            else:
+                body = orjson.dumps(plan.fast(result))
+                if _holds_null(body):  # a None was handed on: encode exactly (it drops them)
+                    body = orjson.dumps(plan.encode(result) if plan.encode is not None else result)
         else:
             body = b"{}"
         if plan.stream is not None:

@@ -19,12 +19,25 @@ _NEG, _ZERO, _POS = b"\x01", b"\x02", b"\x03"
 _DIGITS = bytes.maketrans(b"0123456789", bytes(range(10)))
 
 
+# The sign and exponent bytes of a positive integer of n digits (exponent n - 1, + 130).
+_INT_PREFIX = [b""] + [_POS + bytes([n + 129]) for n in range(1, 39)]
+
+
+def is_plain_int(text: str) -> bool:
+    """A positive integer in canonical form (no sign, no leading zero, 38 digits at most): the
+    most common number key, valid and normalised as it stands."""
+    return text.isdigit() and text.isascii() and text[0] != "0" and len(text) <= 38
+
+
+def encode_plain_int(text: str) -> bytes:
+    """`encode_number` of a text that `is_plain_int`: no Decimal needed."""
+    return _INT_PREFIX[len(text)] + text.rstrip("0").encode().translate(_DIGITS)
+
+
 def encode_number(text: str) -> bytes:
     """The sortable encoding of a (valid) number string."""
-    if text.isdigit() and text.isascii() and text[0] != "0" and len(text) <= 38:
-        # A canonical positive integer, the most common key: no Decimal needed.
-        mantissa = text.rstrip("0").encode()
-        return _POS + bytes([len(text) + 129]) + mantissa.translate(_DIGITS)
+    if is_plain_int(text):
+        return encode_plain_int(text)
     d = Decimal(text)
     if d.is_zero():
         return _ZERO

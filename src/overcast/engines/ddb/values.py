@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from overcast.engines.ddb.errors import DdbValidationError, invalid_params
+from overcast.engines.ddb.keys import is_plain_int
 
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
@@ -166,33 +167,47 @@ def check_item(item: Any) -> Item:
 def check_item_sized(item: Any) -> tuple[Item, int]:
     """`check_item` and `item_size` in one pass: the normalised item and its size.
 
-    Strings and canonical integers, most of any item, are checked inline; the rest go through
-    `check_value`. The caller raises the size error (after its key checks, as AWS orders them).
+    Strings, canonical integers, booleans and string sets, most of any item, are checked inline
+    and need no normalising: an item of only those is returned as it is, else a copy with the
+    normalised values. The caller raises the size error (after its key checks, as AWS orders
+    them).
     """
-    out: Item = {}
+    out: Item | None = None
     size = 0
     for name, v in item.items():
         size += len(name) if name.isascii() else len(name.encode())
         if type(v) is dict and len(v) == 1:
-            t, x = next(iter(v.items()))
+            ((t, x),) = v.items()
             tx = type(x)
             if tx is str:
                 if t == "S":
-                    out[name] = v
                     size += len(x) if x.isascii() else len(x.encode())
                     continue
-                if t == "N" and _CANONICAL_INT.fullmatch(x):
-                    out[name] = v
-                    size += number_size(x)
+                if t == "N" and (is_plain_int(x) or _CANONICAL_INT.fullmatch(x)):
+                    size += _int_size(x)
                     continue
-            elif tx is bool and t == "BOOL":
-                out[name] = v
-                size += 1
+            elif tx is bool:
+                if t == "BOOL":
+                    size += 1
+                    continue
+            elif tx is list and t == "SS" and x and len(set(x)) == len(x):
+                for m in x:
+                    size += len(m) if m.isascii() else len(m.encode())
                 continue
         checked = check_value(v)
-        out[name] = checked
+        if checked is not v:
+            if out is None:
+                out = dict(item)
+            out[name] = checked
         size += value_size(checked)
-    return out, size
+    return (item if out is None else out), size
+
+
+def _int_size(text: str) -> int:
+    """`number_size` of a canonical integer (no point, no leading zero)."""
+    negative = text[0] == "-"
+    size = (len(text.rstrip("0")) - negative + 1) // 2 + 1
+    return size + 1 if negative else size
 
 
 def size_error(update: bool = False) -> DdbValidationError:

@@ -19,8 +19,6 @@ from overcast.services.dynamodb.storage import ItemStore
 from overcast.store import Database, Store
 from overcast.store.group import GroupCommit
 
-_TYPE_NAMES = {"S", "N", "B"}
-
 
 def table_name_of(name: str) -> str:
     """TableName may be a table ARN."""
@@ -117,37 +115,24 @@ class DynamoBase:
 
     def key_of_request(self, table: Table, key: dict[str, Any]) -> tuple[Item, bytes, bytes]:
         """A request's Key checked against the schema: (key item, pk bytes, sk bytes)."""
-        names = table.key_names()
-        if not isinstance(key, dict) or len(key) != len(names):
+        rng = table.range
+        if not isinstance(key, dict) or len(key) != (1 if rng is None else 2):
             raise DdbValidationError("The provided key element does not match the schema")
-        out: Item = {}
-        for name, typ in (table.hash, table.range):  # type: ignore[misc]
-            v = key.get(name)
-            if v is None or not isinstance(v, dict) or typ not in v or len(v) != 1:
-                raise DdbValidationError("The provided key element does not match the schema")
-            out[name] = _key_value(name, v)
-            if table.range is None:
-                break
-        pk = keycodec.encode_key(out[table.hash[0]])
-        sk = keycodec.encode_key(out[table.range[0]]) if table.range else b""
+        name = table.hash[0]
+        hv, pk = _key_part(name, table.hash[1], key.get(name))
+        if rng is None:
+            out: Item = {name: hv}
+            sk = b""
+        else:
+            rv, sk = _key_part(rng[0], rng[1], key.get(rng[0]))
+            out = {name: hv, rng[0]: rv}
         _check_key_sizes(pk, sk)
         return out, pk, sk
 
     def key_of_item(self, table: Table, item: Item) -> tuple[bytes, bytes]:
         """Check a (normalised) item's key and index key attributes; return (pk, sk)."""
-        for name, typ in (table.hash, table.range):  # type: ignore[misc]
-            v = item.get(name)
-            if v is None:
-                raise invalid_params(f"Missing the key {name} in the item")
-            if typ not in v:
-                raise invalid_params(
-                    f"Type mismatch for key {name} expected: {typ} actual: {next(iter(v))}"
-                )
-            # The value itself was checked with the item: only a key's own rule is left.
-            if typ != "N" and len(v[typ]) == 0:
-                raise _empty_key(name, typ)
-            if table.range is None:
-                break
+        pk = _item_key(item, table.hash)
+        sk = _item_key(item, table.range) if table.range is not None else b""
         for ix in table.indexes:
             for name, typ in (ix.hash, ix.range) if ix.range else (ix.hash,):
                 v = item.get(name)
@@ -165,8 +150,6 @@ class DynamoBase:
                         f"attribute cannot contain an empty {'string' if typ == 'S' else 'binary'}"
                         f" value. IndexName: {ix.name}, IndexKey: {name}"
                     )
-        pk = keycodec.encode_key(item[table.hash[0]])
-        sk = keycodec.encode_key(item[table.range[0]]) if table.range else b""
         _check_key_sizes(pk, sk)
         return pk, sk
 
@@ -230,14 +213,44 @@ def read_units(size: int, consistent: bool) -> float:
     return float(units) if consistent else units / 2
 
 
-def _key_value(name: str, v: dict[str, Any]) -> dict[str, Any]:
-    t = next(iter(v))
-    if t not in _TYPE_NAMES:
+def _key_part(name: str, typ: str, v: Any) -> tuple[dict[str, Any], bytes]:
+    """One attribute of a request's Key, checked against its schema type: (value, key bytes)."""
+    if not isinstance(v, dict) or len(v) != 1 or typ not in v:
         raise DdbValidationError("The provided key element does not match the schema")
+    x = v[typ]
+    if typ == "S" and type(x) is str:  # the usual key: no normalising to do
+        if not x:
+            raise _empty_key(name, typ)
+        return v, x.encode()
+    if typ == "N" and type(x) is str and keycodec.is_plain_int(x):
+        return v, keycodec.encode_plain_int(x)
     checked = check_value(v)
-    if t in ("S", "B") and len(checked[t]) == 0:
-        raise _empty_key(name, t)
-    return checked
+    if typ != "N" and len(checked[typ]) == 0:
+        raise _empty_key(name, typ)
+    return checked, keycodec.encode_key(checked)
+
+
+def _item_key(item: Item, attr: tuple[str, str]) -> bytes:
+    """The key bytes of an item's key attribute, after checking it is there with its type."""
+    name, typ = attr
+    v = item.get(name)
+    if v is None:
+        raise invalid_params(f"Missing the key {name} in the item")
+    if typ not in v:
+        raise invalid_params(
+            f"Type mismatch for key {name} expected: {typ} actual: {next(iter(v))}"
+        )
+    # The value itself was checked with the item: only a key's own rule is left.
+    x = v[typ]
+    if typ == "S":
+        if not x:
+            raise _empty_key(name, typ)
+        return bytes(x.encode())
+    if typ == "N":
+        return keycodec.encode_number(x)
+    if not x:
+        raise _empty_key(name, typ)
+    return bytes(x)
 
 
 def _empty_key(name: str, t: str) -> DdbValidationError:

@@ -123,13 +123,13 @@ class ItemsMixin(DynamoBase):
 
     def get_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         table = self.table(ctx, params["TableName"])
-        paths, _ = self.projection_of(params)
+        paths = None if _plain(params) else self.projection_of(params)[0]
         _, pk, sk = self.key_of_request(table, params["Key"])
         out: dict[str, Any] = {}
         item, size = self.read_item(self.db.read(), table, pk, sk, paths, self.raw(ctx))
         if item is not None:
             out["Item"] = item
-        if params.get("ReturnConsumedCapacity", "NONE") != "NONE":
+        if "ReturnConsumedCapacity" in params and params["ReturnConsumedCapacity"] != "NONE":
             units = read_units(size, bool(params.get("ConsistentRead")))
             out["ConsumedCapacity"] = self.capacity(params, table, units, False)
         return out
@@ -159,6 +159,16 @@ class ItemsMixin(DynamoBase):
         pk, sk = self.key_of_item(table, item)
         if size > MAX_ITEM_SIZE:
             raise size_error()
+        hash_name = table.hash[0]
+        key = {hash_name: item[hash_name]}
+        if table.range is not None:
+            key[table.range[0]] = item[table.range[0]]
+        if _plain(params) and table.stream_view_type is None and not table.indexes:
+            # No condition, and nothing else may need the old item but ReturnValues.
+            if params.get("ReturnValues", "NONE") == "NONE":
+                return WritePlan(table, pk, sk, key, None, item, size)
+            return WritePlan(table, pk, sk, key, self.items.get(conn, table.tid, pk, sk), item,
+                             size)  # fmt: skip
         cond, scope = self.condition_of(params)
         # The old item matters only to a condition, ReturnValues, indexes or a stream; a plain
         # overwrite of a plain table skips the read.
@@ -175,7 +185,6 @@ class ItemsMixin(DynamoBase):
             and not condition(cond.node, old or {}, scope)
         ):
             raise conditional_failed(params, old)
-        key = {k: item[k] for k in table.key_names()}
         return WritePlan(table, pk, sk, key, old, item, size)
 
     def plan_delete(self, table: Table, params: dict[str, Any], conn: Any) -> WritePlan:

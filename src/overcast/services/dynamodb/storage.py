@@ -128,6 +128,21 @@ def ttl_of(table: Table, item: Item | None) -> float | None:
 class ItemStore:
     """SQL over the items, index_items and stream_records tables."""
 
+    def __init__(self) -> None:
+        self._cursor: tuple[sqlite3.Connection, sqlite3.Cursor] | None = None
+
+    def _cursor_of(self, conn: sqlite3.Connection) -> sqlite3.Cursor:
+        """A kept cursor of `conn` (plain tuple rows), for statements that leave none open: a
+        write, or a lookup of a unique key (fetching its row steps the statement to its end,
+        which resets it). Spares a cursor per statement."""
+        cached = self._cursor
+        if cached is not None and cached[0] is conn:
+            return cached[1]
+        cur = conn.cursor()
+        cur.row_factory = None
+        self._cursor = (conn, cur)
+        return cur
+
     # -- reads --------------------------------------------------------------------------------
 
     def get(self, conn: sqlite3.Connection, tid: int, pk: bytes, sk: bytes) -> Item | None:
@@ -138,8 +153,7 @@ class ItemStore:
         self, conn: sqlite3.Connection, tid: int, pk: bytes, sk: bytes
     ) -> tuple[bytes, int] | None:
         """An item's stored JSON and size, undecoded."""
-        cur = conn.cursor()
-        cur.row_factory = None
+        cur = self._cursor_of(conn)
         row: tuple[bytes, int] | None = cur.execute(
             "SELECT item, size FROM items WHERE tid = ? AND pk = ? AND sk = ?", (tid, pk, sk)
         ).fetchone()
@@ -236,7 +250,7 @@ class ItemStore:
         Must run inside a transaction."""
         tid = table.tid
         if new is not None:
-            conn.execute(
+            self._cursor_of(conn).execute(
                 "INSERT OR REPLACE INTO items (tid, pk, sk, seg, size, expires, item) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (tid, pk, sk, keycodec.segment_of(pk), size if size is not None
