@@ -29,6 +29,7 @@ from overcast.protocol.xml import (
     Children,
     XmlWriter,
     escape,
+    is_plain,
     member_xml_name,
     text_reader,
 )
@@ -197,33 +198,40 @@ class QueryCodec(Codec):
         return plan
 
     def _pairs(self, req: HttpRequest) -> list[tuple[str, str]]:
-        # match() and parse() of one request both need the pairs; keep the last ones.
+        # parse() (and match(), when Action is not first) of one request: decoded once, kept.
         cached = self._last
         if cached[0] is req.query_string and cached[1] is req.body:
             return cached[2]
-        pairs = self._decode_pairs(req)
-        self._last = (req.query_string, req.body, pairs)
-        return pairs
-
-    def _decode_pairs(self, req: HttpRequest) -> list[tuple[str, str]]:
         pairs = parse_form(req.query_string) if req.query_string else []
-        body = self.body(req)
+        body = self.body(req) if "content-encoding" in req.headers else req.body
         if body:
-            try:
-                pairs += parse_form(body.decode("utf-8"))
-            except UnicodeDecodeError:
-                raise protocol_error(
-                    "MalformedQueryString", "The request body is not valid UTF-8"
-                ) from None
+            pairs += parse_form(_utf8(body))
+        self._last = (req.query_string, req.body, pairs)
         return pairs
 
     def match(self, req: HttpRequest) -> OperationModel:
         """By the Action parameter (query string or form body)."""
         action = None
-        for key, value in self._pairs(req):
-            if key == "Action":
-                action = value
-                break
+        body = req.body
+        if (
+            body.startswith(b"Action=")
+            and not req.query_string
+            and "content-encoding" not in req.headers
+        ):
+            # The form the SDKs write, Action first: read it without splitting every pair (parse()
+            # does that, when the operation has input members; it decodes the body again, which
+            # costs far less than splitting it). Decoding the whole body here still rejects one
+            # that is not UTF-8, as the full path would.
+            text = _utf8(body)
+            end = text.find("&")
+            action = text[7:end] if end >= 0 else text[7:]
+            if "%" in action or "+" in action:
+                action = None  # encoded: the full path decodes it
+        if action is None:
+            for key, value in self._pairs(req):
+                if key == "Action":
+                    action = value
+                    break
         if not action:
             raise protocol_error("MissingAction", "Could not find the Action parameter")
         op = self._ops.get(action)
@@ -235,7 +243,9 @@ class QueryCodec(Codec):
 
     def parse(self, op: OperationModel, req: HttpRequest) -> dict[str, Any]:
         """The form parameters, decoded by the input shape."""
-        plan = self._plan(op)
+        plan = self._plans.get(op.name)
+        if plan is None:
+            plan = self._plan(op)
         if plan.read is None:
             return {}
         try:
@@ -248,13 +258,20 @@ class QueryCodec(Codec):
         self, op: OperationModel, result: dict[str, Any], ctx: RequestContext
     ) -> HttpResponse:
         """`<OpResponse><OpResult>...</OpResult><ResponseMetadata>...` as text/xml."""
-        plan = self._plan(op)
+        plan = self._plans.get(op.name)
+        if plan is None:
+            plan = self._plan(op)
         out = [plan.head]
         if plan.write is not None:
             plan.write(out, result)
-        out += (plan.middle, escape(ctx.request_id), plan.tail)
+        rid = ctx.request_id
+        out += (plan.middle, rid if is_plain(rid) else escape(rid), plan.tail)
         body = "".join(out).encode("utf-8")
-        return HttpResponse(ctx.response_status or 200, self.success_headers(ctx, "text/xml"), body)
+        if self._plain_request_id is not None and not ctx.response_headers:
+            headers = [("Content-Type", "text/xml"), (self._plain_request_id, rid)]
+        else:
+            headers = self.success_headers(ctx, "text/xml")
+        return HttpResponse(ctx.response_status or 200, headers, body)
 
     def serialize_error(
         self, op: OperationModel | None, err: ServiceError, ctx: RequestContext
@@ -279,6 +296,15 @@ class QueryCodec(Codec):
         if problem.where == "query" and "query_malformed_code" not in self.quirks:
             code = "MalformedQueryString"
         return protocol_error(code, problem.message)
+
+
+def _utf8(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise protocol_error(
+            "MalformedQueryString", "The request body is not valid UTF-8"
+        ) from None
 
 
 _RESERVED_ERROR_KEYS = frozenset(("Code", "Message", "message", "Type", "RequestId", "HostId"))

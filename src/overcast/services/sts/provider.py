@@ -97,18 +97,16 @@ class StsProvider:
     # -- operations ----------------------------------------------------------------------------
 
     def get_caller_identity(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        if ctx.access_key_id:
-            cred = self.credential(ctx.access_key_id)
-            if cred is not None:
-                return {
-                    "UserId": cred.user_id,
-                    "Account": cred.account_id,
-                    "Arn": cred.principal_arn,
-                }
+        # Runs on every identity check clients make: self.credential() inlined.
+        key = ctx.access_key_id
+        cred = self._credentials.get(key) if key else None
+        if cred is not None and cred.expiration >= self.clock.now():
+            return {"UserId": cred.user_id, "Account": cred.account_id, "Arn": cred.principal_arn}
+        account = ctx.account_id
         return {
-            "UserId": ctx.account_id,
-            "Account": ctx.account_id,
-            "Arn": ctx.principal_arn or f"arn:aws:iam::{ctx.account_id}:root",
+            "UserId": account,
+            "Account": account,
+            "Arn": ctx.principal_arn or f"arn:aws:iam::{account}:root",
         }
 
     def assume_role(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
