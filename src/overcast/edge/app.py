@@ -109,15 +109,19 @@ class Edge:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
         if kind == "http":
-            try:
-                req = await self.read_request(scope, receive)
-            except spool.ClientGone:
-                return  # nobody to answer
-            except OSError:
-                log.exception("could not spool a request body")
-                resp = _json_response(500, {"__type": "InternalFailure"}, ids.request_id())
-                await write_response(send, resp)
-                return
+            message = await receive()
+            if message["type"] == "http.request" and not message.get("more_body"):
+                req = request_from_scope(scope, message.get("body", b""))  # most requests
+            else:
+                try:
+                    req = await self.read_request(scope, receive, message)
+                except spool.ClientGone:
+                    return  # nobody to answer
+                except OSError:
+                    log.exception("could not spool a request body")
+                    resp = _json_response(500, {"__type": "InternalFailure"}, ids.request_id())
+                    await write_response(send, resp)
+                    return
             try:
                 if req.path.startswith("/_overcast/") or _may_be_data_plane(req):
                     resp = await self.handle(req)
@@ -130,12 +134,14 @@ class Edge:
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
-    async def read_request(self, scope: dict[str, Any], receive: Any) -> HttpRequest:
-        """The request with its body: in memory, or spooled to disk for a large upload."""
-        message = await receive()
+    async def read_request(
+        self, scope: dict[str, Any], receive: Any, message: dict[str, Any]
+    ) -> HttpRequest:
+        """The request whose first message is `message`, with its body: in memory, or spooled
+        to disk for a large upload."""
+        if message["type"] == "http.disconnect":
+            raise spool.ClientGone()
         if not message.get("more_body"):
-            if message["type"] == "http.disconnect":
-                raise spool.ClientGone()
             return request_from_scope(scope, message.get("body", b""))
         req = request_from_scope(scope, b"")
         if self.spool_dir is None or not spool.should_spool(req.method, req.headers):
