@@ -18,6 +18,9 @@ from overcast.core.errors import ServiceError
 from overcast.core.http import HttpRequest
 from overcast.edge.chunked import (
     DecodedBody,
+    IncompleteBody,
+    MalformedTrailerError,
+    UnsignedChunkDecoder,
     decode_aws_chunked,
     decode_request_body,
     is_aws_chunked,
@@ -335,3 +338,53 @@ def test_blank_line_before_trailers_is_tolerated() -> None:
 )
 def test_strip_aws_chunked(value: str | None, kept: str | None) -> None:
     assert strip_aws_chunked(value) == kept
+
+
+# -- incremental decoding (large unsigned uploads, decoded while spooled) -----------------------
+
+
+def _feed_all(decoder: UnsignedChunkDecoder, body: bytes, step: int) -> bytes:
+    out = b""
+    for i in range(0, len(body), step):
+        out += b"".join(bytes(p) for p in decoder.feed(body[i : i + step]))
+    return out
+
+
+@pytest.mark.parametrize("size", [0, 1, 8192, 65536 * 3 + 7])
+@pytest.mark.parametrize("step", [1, 2, 7, 8192, 100_000])
+@pytest.mark.parametrize("checksum", [None, Crc32Checksum])
+def test_incremental_decoder_matches_the_whole_body_decoder(
+    size: int, step: int, checksum: type | None
+) -> None:
+    data = bytes(i % 251 for i in range(size))
+    wrapper = AwsChunkedWrapper(io.BytesIO(data), checksum_cls=checksum,
+                                checksum_name="x-amz-checksum-crc32", chunk_size=8192)  # fmt: skip
+    body = wrapper.read()
+    whole = decode_aws_chunked(body, content_sha256="STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+    decoder = UnsignedChunkDecoder()
+    assert _feed_all(decoder, body, step) == data == whole.data
+    assert decoder.total == size
+    assert decoder.finish() == whole.trailers
+
+
+@pytest.mark.parametrize(
+    "body, error",
+    [
+        (b"5\r\nhello\r\n", IncompleteBody),  # no final chunk
+        (b"5\r\nhel", IncompleteBody),  # cut inside a chunk
+        (b"zz\r\nhello\r\n0\r\n\r\n", IncompleteBody),  # not a size
+        (b"5\r\nhelloXX0\r\n\r\n", IncompleteBody),  # no CRLF after the data
+        (b"5\nhello\r\n0\r\n\r\n", IncompleteBody),  # a bare LF ends the size line
+        (b"5\r\nhello\r\n0\r\nnot a trailer\r\n\r\n", MalformedTrailerError),
+        (b"1" * 5000, IncompleteBody),  # a size line that never ends
+    ],
+)
+def test_incremental_decoder_refuses_what_the_whole_body_decoder_refuses(
+    body: bytes, error: type
+) -> None:
+    with pytest.raises(error):
+        decode_aws_chunked(body, content_sha256="STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+    decoder = UnsignedChunkDecoder()
+    with pytest.raises(error):
+        _feed_all(decoder, body, 3)
+        decoder.finish()

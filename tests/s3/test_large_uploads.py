@@ -202,3 +202,111 @@ def test_large_put_to_another_service_reaches_it_whole(server: Any, client: Any)
     assert out["CodeSize"] == len(code)
     assert out["CodeSha256"] == base64.b64encode(hashlib.sha256(code).digest()).decode()
     _no_leftovers(server)
+
+
+# -- aws-chunked (what boto3 over https and the JS SDK v3 send for streams) ---------------------
+
+
+def _captured_chunked_put(server: Any, bucket: str, key: str, body: bytes) -> Any:
+    """A PutObject as boto3 sends it over https (aws-chunked, unsigned chunks, CRC32 trailer),
+    captured to be sent over plain HTTP."""
+    import io
+
+    import boto3
+    from botocore.config import Config
+
+    from tests.edge.wire import Captured, to_http
+
+    s3 = boto3.client(
+        "s3", endpoint_url=server.url.replace("http://", "https://"), region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1}),
+    )  # fmt: skip
+
+    def stop(request: Any, **_: Any) -> None:
+        raise Captured(request)
+
+    s3.meta.events.register("before-send", stop)
+    try:
+        s3.put_object(Bucket=bucket, Key=key, Body=io.BytesIO(body), ChecksumAlgorithm="CRC32")
+    except Captured as c:
+        req = to_http(c.request)
+    assert req.headers["x-amz-content-sha256"] == "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+    return req
+
+
+def _send_captured(server: Any, req: Any, *, chunked: bool) -> tuple[int, bytes]:
+    """Send with a Content-Length, or in HTTP chunked transfer encoding as the JS SDK does."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    conn.putrequest(req.method, req.path, skip_host=True, skip_accept_encoding=True)
+    for name, value in req.header_list:
+        if name not in ("transfer-encoding", "content-length", "expect", "host"):
+            conn.putheader(name, value)
+    conn.putheader("host", f"127.0.0.1:{server.port}")
+    if chunked:
+        conn.putheader("transfer-encoding", "chunked")
+        conn.endheaders()
+        for i in range(0, len(req.body), 300_000):
+            piece = req.body[i : i + 300_000]
+            conn.send(b"%x\r\n" % len(piece) + piece + b"\r\n")
+        conn.send(b"0\r\n\r\n")
+    else:
+        conn.putheader("content-length", str(len(req.body)))
+        conn.endheaders(req.body)
+    resp = conn.getresponse()
+    out = (resp.status, resp.read())
+    conn.close()
+    return out
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_large_aws_chunked_put_is_decoded_on_the_way_in(
+    server: Any, s3: Any, bucket: str, chunked: bool
+) -> None:
+    body = os.urandom(12 * MiB + 5)
+    req = _captured_chunked_put(server, bucket, "chunked", body)
+    status, answer = _send_captured(server, req, chunked=chunked)
+    assert status == 200, answer
+    got = s3.get_object(Bucket=bucket, Key="chunked", ChecksumMode="ENABLED")
+    assert got["Body"].read() == body
+    assert got["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
+    assert got["ChecksumCRC32"] == base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
+    assert "ContentEncoding" not in got
+    _no_leftovers(server)
+
+
+def test_large_aws_chunked_put_with_a_wrong_trailer_checksum_stores_nothing(
+    server: Any, s3: Any, bucket: str
+) -> None:
+    body = os.urandom(9 * MiB)
+    req = _captured_chunked_put(server, bucket, "bad", body)
+    good = base64.b64encode(zlib.crc32(body).to_bytes(4, "big"))
+    wrong = base64.b64encode(((zlib.crc32(body) + 1) & 0xFFFFFFFF).to_bytes(4, "big"))
+    assert req.body.count(good) == 1
+    req.body = req.body.replace(good, wrong)
+    status, answer = _send_captured(server, req, chunked=True)
+    assert status == 400 and b"<Code>BadDigest</Code>" in answer, answer
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket=bucket, Key="bad")
+    _no_leftovers(server)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "length"])
+def test_large_aws_chunked_put_with_bad_framing_stores_nothing(
+    server: Any, s3: Any, bucket: str, damage: str
+) -> None:
+    body = os.urandom(9 * MiB)
+    req = _captured_chunked_put(server, bucket, "bad", body)
+    if damage == "truncated":  # the last chunk and the trailers never come
+        req.body = req.body[: len(req.body) // 2]
+    else:  # the decoded length it declares is not what it sends
+        declared = int(req.headers["x-amz-decoded-content-length"]) + 1
+        req.header_list = [
+            (k, str(declared) if k == "x-amz-decoded-content-length" else v)
+            for k, v in req.header_list
+        ]
+    status, answer = _send_captured(server, req, chunked=True)
+    assert status == 400 and b"<Code>IncompleteBody</Code>" in answer, answer
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket=bucket, Key="bad")
+    _no_leftovers(server)

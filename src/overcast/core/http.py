@@ -37,12 +37,23 @@ class SpooledBody:
     `sha256`, `md5`, a checksum algorithm such as `CRC32`) computed while it arrived. Whoever
     takes the file over (`take`) moves it; otherwise the edge discards it after the request."""
 
-    __slots__ = ("digests", "path", "size")
+    __slots__ = ("digests", "error", "path", "size", "trailers")
 
-    def __init__(self, path: Path, size: int, digests: dict[str, bytes]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        size: int,
+        digests: dict[str, bytes],
+        trailers: dict[str, str] | None = None,
+        error: Exception | None = None,
+    ) -> None:
         self.path = path
         self.size = size
         self.digests = digests
+        # For an aws-chunked body, decoded on the way in: its trailers, and the error its
+        # framing raised (reported when the request is processed).
+        self.trailers = trailers
+        self.error = error
 
     def __len__(self) -> int:
         return self.size

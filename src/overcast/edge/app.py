@@ -23,8 +23,8 @@ from overcast.core.errors import InternalFailure, ServiceError
 from overcast.core.http import Caller, HttpRequest, HttpResponse
 from overcast.core.memo import Memo
 from overcast.dispatch.table import OperationTable
+from overcast.edge import chunked, sigv4, spool
 from overcast.edge import detect as detection
-from overcast.edge import sigv4, spool
 from overcast.edge.asgi import read_body, request_from_scope, write_response
 from overcast.edge.chunked import decode_request_body
 from overcast.protocol import Codec, get_codec
@@ -144,7 +144,9 @@ class Edge:
         if not message.get("more_body"):
             return request_from_scope(scope, message.get("body", b""))
         req = request_from_scope(scope, b"")
-        if self.spool_dir is None or not spool.should_spool(req.method, req.headers):
+        if self.spool_dir is None or not spool.should_spool(
+            req.method, req.headers, detection.scope_of(req)[2]
+        ):
             req.body = await read_body(receive, message)
             return req
         digests: dict[str, spool.Digest] = (
@@ -152,7 +154,8 @@ class Edge:
         )
         if spool.sha256_wanted(req.headers):
             digests["sha256"] = spool.new_sha256()
-        req.spool = await spool.receive_spooled(receive, message, self.spool_dir, digests)
+        decoder = chunked.UnsignedChunkDecoder() if chunked.is_aws_chunked(req) else None
+        req.spool = await spool.receive_spooled(receive, message, self.spool_dir, digests, decoder)
         sha = req.spool.digests.get("sha256")
         if sha is not None:
             req.body_sha256 = sha.hex()

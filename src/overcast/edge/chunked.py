@@ -75,9 +75,13 @@ _BAD_TRAILER = (
 
 def is_aws_chunked(req: HttpRequest) -> bool:
     """True when the body is aws-chunked (by Content-Encoding or a STREAMING-* payload hash)."""
-    if req.headers.get("x-amz-content-sha256", "").startswith("STREAMING-"):
+    return is_aws_chunked_headers(req.headers)
+
+
+def is_aws_chunked_headers(headers: dict[str, str]) -> bool:
+    if headers.get("x-amz-content-sha256", "").startswith("STREAMING-"):
         return True
-    return "aws-chunked" in req.headers.get("content-encoding", "").lower()
+    return "aws-chunked" in headers.get("content-encoding", "").lower()
 
 
 def strip_aws_chunked(content_encoding: str | None) -> str | None:
@@ -155,6 +159,74 @@ def decode_aws_chunked(
     return DecodedBody(b"".join(parts), trailers)
 
 
+class UnsignedChunkDecoder:
+    """aws-chunked framing taken off as the body arrives, for the unsigned form
+    (STREAMING-UNSIGNED-PAYLOAD-TRAILER: no chunk signatures, whose check needs the request
+    authenticated first). `feed` returns the object's bytes found in each piece; `finish` the
+    trailers. Malformed framing raises S3's errors, as `decode_aws_chunked` does."""
+
+    _MAX_LINE = 4096
+    _MAX_TRAILERS = 64 * 1024
+
+    def __init__(self) -> None:
+        self._line = bytearray()
+        self._tail = bytearray()
+        self._need = 0  # bytes of the current chunk still to come
+        self._state = "header"  # header | data | end-of-data | trailers
+        self.total = 0
+
+    def feed(self, data: bytes) -> list[memoryview]:
+        out: list[memoryview] = []
+        view = memoryview(data)
+        pos, n = 0, len(data)
+        while pos < n:
+            state = self._state
+            if state == "data":
+                take = min(self._need, n - pos)
+                out.append(view[pos : pos + take])
+                pos += take
+                self._need -= take
+                self.total += take
+                if self._need == 0:
+                    self._state = "end-of-data"
+                continue
+            if state == "trailers":
+                self._tail += view[pos:]
+                if len(self._tail) > self._MAX_TRAILERS:
+                    raise MalformedTrailerError(_BAD_TRAILER)
+                break
+            eol = data.find(b"\n", pos)
+            if eol < 0:
+                self._line += view[pos:]
+                if len(self._line) > self._MAX_LINE:
+                    raise IncompleteBody(_TRUNCATED)
+                break
+            self._line += view[pos : eol + 1]
+            pos = eol + 1
+            line = bytes(self._line)
+            self._line.clear()
+            if not line.endswith(b"\r\n"):
+                raise IncompleteBody(_TRUNCATED)
+            if state == "end-of-data":
+                if line != b"\r\n":
+                    raise IncompleteBody(_TRUNCATED)
+                self._state = "header"
+                continue
+            size, _ = _chunk_header(line[:-2])
+            if size == 0:
+                self._state = "trailers"
+            else:
+                self._need, self._state = size, "data"
+        return out
+
+    def finish(self) -> dict[str, str]:
+        """The trailers, once the whole body has been fed."""
+        if self._state != "trailers":
+            raise IncompleteBody(_TRUNCATED)
+        trailers, _, _ = _trailers(bytes(self._tail), 0)
+        return trailers
+
+
 def _chunk_header(line: bytes) -> tuple[int, str | None]:
     size_text, _, ext = line.partition(b";")
     size_text = size_text.strip()
@@ -206,26 +278,51 @@ def _trailers(body: bytes, pos: int) -> tuple[dict[str, str], str | None, bytes]
 def decode_request(req: HttpRequest, verifier: ChunkVerifier | None = None) -> DecodedBody:
     """Decode an aws-chunked request's body using its own headers; checks that the trailers the
     request declared in x-amz-trailer arrived."""
-    headers = req.headers
-    declared = headers.get("x-amz-decoded-content-length")
-    length: int | None = None
-    if declared is not None:
-        try:
-            length = int(declared)
-        except ValueError:
-            raise InvalidArgument(
-                "Invalid x-amz-decoded-content-length",
-                fields={"ArgumentName": "x-amz-decoded-content-length", "ArgumentValue": declared},
-            )
-    content_sha = headers.get("x-amz-content-sha256", STREAMING_UNSIGNED_TRAILER)
+    length = decoded_length(req)
+    content_sha = req.headers.get("x-amz-content-sha256", STREAMING_UNSIGNED_TRAILER)
     decoded = decode_aws_chunked(
         req.body, content_sha256=content_sha, decoded_length=length, verifier=verifier
     )
-    for name in headers.get("x-amz-trailer", "").split(","):
-        name = name.strip().lower()
-        if name and name not in decoded.trailers:
-            raise MalformedTrailerError(_BAD_TRAILER)
+    _check_declared_trailers(req, decoded.trailers)
     return decoded
+
+
+def decoded_length(req: HttpRequest) -> int | None:
+    """x-amz-decoded-content-length, if sent (InvalidArgument if it is not a number)."""
+    declared = req.headers.get("x-amz-decoded-content-length")
+    if declared is None:
+        return None
+    try:
+        return int(declared)
+    except ValueError:
+        raise InvalidArgument(
+            "Invalid x-amz-decoded-content-length",
+            fields={"ArgumentName": "x-amz-decoded-content-length", "ArgumentValue": declared},
+        )
+
+
+def _check_declared_trailers(req: HttpRequest, trailers: dict[str, str]) -> None:
+    for name in req.headers.get("x-amz-trailer", "").split(","):
+        name = name.strip().lower()
+        if name and name not in trailers:
+            raise MalformedTrailerError(_BAD_TRAILER)
+
+
+def finish_spooled(req: HttpRequest) -> None:
+    """For an aws-chunked body the edge decoded while spooling it: the same checks and header
+    changes as `decode_request_body` (the spool already holds the object's bytes)."""
+    spooled = req.spool
+    assert spooled is not None and spooled.trailers is not None
+    if spooled.error is not None:
+        raise spooled.error
+    length = decoded_length(req)
+    if length is not None and length != spooled.size:
+        raise IncompleteBody(
+            "You did not provide the number of bytes specified by the "
+            "x-amz-decoded-content-length HTTP header"
+        )
+    _check_declared_trailers(req, spooled.trailers)
+    _apply(req, spooled.size, spooled.trailers)
 
 
 def decode_request_body(req: HttpRequest, verifier: ChunkVerifier | None = None) -> None:
@@ -236,23 +333,33 @@ def decode_request_body(req: HttpRequest, verifier: ChunkVerifier | None = None)
     are checked for known keys."""
     if not is_aws_chunked(req):
         return
+    if req.spool is not None:  # decoded while it was spooled (edge/spool.py)
+        if req.spool.trailers is not None:
+            finish_spooled(req)
+        return
     decoded = decode_request(req, verifier)
+    _apply(req, len(decoded.data), decoded.trailers)
+    req.body = decoded.data
+    req.body_sha256 = None
+
+
+def _apply(req: HttpRequest, length: int, trailers: dict[str, str]) -> None:
+    """The headers of a decoded body: its Content-Length, the trailers merged in, `aws-chunked`
+    removed from Content-Encoding (the header dropped when nothing is left)."""
     encoding = strip_aws_chunked(req.headers.get("content-encoding"))
-    replaced = {"content-encoding", "content-length", *decoded.trailers}
+    replaced = {"content-encoding", "content-length", *trailers}
     req.headers.pop("content-encoding", None)
     if encoding:
         req.headers["content-encoding"] = encoding
-    req.headers["content-length"] = str(len(decoded.data))
-    req.headers.update(decoded.trailers)
+    req.headers["content-length"] = str(length)
+    req.headers.update(trailers)
     if req.header_list:
         kept = [(k, v) for k, v in req.header_list if k.lower() not in replaced]
         if encoding:
             kept.append(("content-encoding", encoding))
         kept.append(("content-length", req.headers["content-length"]))
-        kept.extend(decoded.trailers.items())
+        kept.extend(trailers.items())
         req.header_list = kept
-    req.body = decoded.data
-    req.body_sha256 = None
 
 
 def unwrap_request(req: HttpRequest, verifier: ChunkVerifier | None = None) -> HttpRequest:

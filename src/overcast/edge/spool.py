@@ -22,7 +22,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from overcast.core.errors import ServiceError
 from overcast.core.http import SpooledBody
+from overcast.edge import chunked
 
 SPOOL_AT = 8 * 1024 * 1024
 """Bodies larger than this are spooled. 8 MiB is the part size of the aws CLI and boto3's
@@ -33,12 +35,15 @@ _DEPTH = 8  # batches a worker may have queued before the reader waits for it
 
 
 class Digest(Protocol):
-    def update(self, data: bytes, /) -> None: ...
+    def update(self, data: bytes | memoryview, /) -> None: ...
     def digest(self) -> bytes: ...
 
 
 DigestHook = Callable[[dict[str, str]], Mapping[str, Digest]]
 """Given a request's headers, the digests (by name) its service will want of the body."""
+
+
+Batch = list[bytes | memoryview]
 
 
 class ClientGone(Exception):
@@ -48,18 +53,16 @@ class ClientGone(Exception):
 class _Lane:
     """One worker thread applying `work` to batches in order, with a bounded queue."""
 
-    def __init__(
-        self, loop: asyncio.AbstractEventLoop, work: Callable[[list[bytes]], None]
-    ) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, work: Callable[[Batch], None]) -> None:
         self._loop = loop
         self._work = work
-        self._queue: queue.SimpleQueue[list[bytes] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Batch | None] = queue.SimpleQueue()
         self._room = asyncio.Semaphore(_DEPTH)
         self._done: asyncio.Future[None] = loop.create_future()
         self.error: BaseException | None = None
         threading.Thread(target=self._run, name="overcast-spool", daemon=True).start()
 
-    async def put(self, batch: list[bytes]) -> None:
+    async def put(self, batch: Batch) -> None:
         await self._room.acquire()
         self._queue.put(batch)
 
@@ -88,34 +91,38 @@ class _Lane:
             pass
 
 
-def _write(f: Any, digests: list[Digest], batch: list[bytes]) -> None:
+def _write(f: Any, digests: list[Digest], batch: list[bytes | memoryview]) -> None:
     for chunk in batch:
         f.write(chunk)
         for d in digests:
             d.update(chunk)
 
 
-def _feed(digests: list[Digest], batch: list[bytes]) -> None:
+def _feed(digests: list[Digest], batch: list[bytes | memoryview]) -> None:
     for chunk in batch:
         for d in digests:
             d.update(chunk)
 
 
-def should_spool(method: str, headers: dict[str, str]) -> bool:
-    """Whether a request's body is spooled: a PUT that declares more than SPOOL_AT bytes and is
-    not aws-chunked (those are decoded in memory)."""
+def should_spool(method: str, headers: dict[str, str], signed_for: str | None) -> bool:
+    """Whether a request's body is spooled: a PUT that declares more than SPOOL_AT bytes, plain
+    or aws-chunked without chunk signatures (then decoded on the way in, and only when signed
+    for S3, the one service that speaks it). Signed chunks are checked in memory, after the
+    request's own signature."""
     if method != "PUT":
         return False
+    if chunked.is_aws_chunked_headers(headers):
+        if headers.get("x-amz-content-sha256") != chunked.STREAMING_UNSIGNED_TRAILER:
+            return False
+        if signed_for != "s3":
+            return False
+        declared = headers.get("x-amz-decoded-content-length", "")
+    else:
+        declared = headers.get("content-length", "")
     try:
-        length = int(headers.get("content-length", ""))
+        return int(declared) > SPOOL_AT
     except ValueError:
         return False
-    if length <= SPOOL_AT:
-        return False
-    sha = headers.get("x-amz-content-sha256", "")
-    return not sha.startswith("STREAMING-") and "aws-chunked" not in headers.get(
-        "content-encoding", ""
-    )
 
 
 async def receive_spooled(
@@ -123,10 +130,13 @@ async def receive_spooled(
     first: dict[str, Any],
     directory: Path,
     digests: dict[str, Digest],
+    decoder: chunked.UnsignedChunkDecoder | None = None,
 ) -> SpooledBody:
     """Read the rest of a body (from the `first` message on) into a new file under `directory`,
-    computing `digests` on the way. Raises ClientGone if the client disconnects, OSError if the
-    file cannot be written; the file is removed in both cases."""
+    computing `digests` on the way; with a `decoder`, the aws-chunked framing comes off first
+    (an error in it is kept in the SpooledBody, and the rest of the body read and dropped).
+    Raises ClientGone if the client disconnects, OSError if the file cannot be written; the
+    file is removed in both cases."""
     loop = asyncio.get_running_loop()
     path = directory / secrets.token_hex(16)
     f = open(path, "wb")  # noqa: SIM115 - closed below, once the writer is done
@@ -136,7 +146,8 @@ async def receive_spooled(
     if md5:
         lanes.append(_Lane(loop, functools.partial(_feed, md5)))
     size = 0
-    batch: list[bytes] = []
+    error: ServiceError | None = None
+    batch: list[bytes | memoryview] = []
     pending = 0
     message = first
     try:
@@ -145,7 +156,17 @@ async def receive_spooled(
                 if message["type"] == "http.disconnect":
                     raise ClientGone()
                 chunk = message.get("body", b"")
-                if chunk:
+                if chunk and decoder is not None:
+                    if error is None:
+                        try:
+                            pieces = decoder.feed(chunk)
+                        except ServiceError as exc:
+                            error, pieces = exc, []
+                        for piece in pieces:
+                            batch.append(piece)
+                            pending += len(piece)
+                            size += len(piece)
+                elif chunk:
                     batch.append(chunk)
                     pending += len(chunk)
                     size += len(chunk)
@@ -167,7 +188,17 @@ async def receive_spooled(
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return SpooledBody(path, size, {name: d.digest() for name, d in digests.items()})
+    trailers: dict[str, str] | None = None
+    if decoder is not None:
+        trailers = {}
+        if error is None:
+            try:
+                trailers = decoder.finish()
+            except ServiceError as exc:
+                error = exc
+    return SpooledBody(
+        path, size, {name: d.digest() for name, d in digests.items()}, trailers, error
+    )
 
 
 def sha256_wanted(headers: dict[str, str]) -> bool:

@@ -178,8 +178,9 @@ def spool_digests(headers: dict[str, str]) -> dict[str, Hasher]:
     the ETag, and the checksum the client declared in its headers (S3's default, CRC64NVME,
     when it declared none)."""
     algorithm = "CRC64NVME"
+    trailers = {t.strip() for t in headers.get("x-amz-trailer", "").lower().split(",")}
     for alg, _, header in _SOURCES:
-        if header in headers:
+        if header in headers or header in trailers:
             algorithm = alg
             break
     else:
