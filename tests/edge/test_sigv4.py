@@ -129,6 +129,20 @@ def test_aws_documented_presigned_url() -> None:
     assert _error(req, now=DOC_TIME + 86401, strict=False, lookup=_nobody).code == "AccessDenied"
 
 
+def test_presigned_url_dated_ahead_is_not_yet_valid() -> None:
+    """A URL signed by a clock running ahead: fine within the 15 minutes of allowed skew, then
+    AccessDenied 'Request is not yet valid', with the fields S3 adds."""
+    req = from_url("GET", DOC_PRESIGNED)
+    assert _auth(req, now=DOC_TIME - 900).verified
+    err = _error(req, now=DOC_TIME - 901)
+    assert (err.code, err.status, err.message) == ("AccessDenied", 403, "Request is not yet valid")
+    assert err.fields == {
+        "X-Amz-Date": str(int(DOC_TIME) * 1000),
+        "Expires": "2013-05-25T00:00:00Z",
+        "ServerTime": "2013-05-23T23:44:59Z",
+    }
+
+
 def test_presign_longer_than_a_week_is_refused() -> None:
     req = from_url("GET", DOC_PRESIGNED.replace("X-Amz-Expires=86400", "X-Amz-Expires=604801"))
     err = _error(req, now=DOC_TIME)

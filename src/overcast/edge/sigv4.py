@@ -391,7 +391,8 @@ def check_payload_hash(req: HttpRequest, service: str) -> None:
 
 def check_time(info: SigInfo, service: str, now: float) -> None:
     """Reject a header signature more than 15 minutes from `now`, and an expired presigned URL
-    (S3 honours X-Amz-Expires up to 7 days; other services allow 15 minutes either way)."""
+    or one dated more than 15 minutes ahead (S3 honours X-Amz-Expires up to 7 days; other
+    services allow 15 minutes either way)."""
     s3 = _family(service) == "s3"
     if info.version == "v2":
         _check_time_v2(info, service, now)
@@ -412,6 +413,16 @@ def check_time(info: SigInfo, service: str, now: float) -> None:
                 service,
                 "malformed_query",
                 "X-Amz-Expires must be less than a week (in seconds) that is 604800",
+            )
+        if t > now + MAX_SKEW_SECONDS:  # signed by a clock that runs ahead
+            raise auth_error(
+                service,
+                "not_yet_valid",
+                fields={
+                    "X-Amz-Date": str(int(t * 1000)),
+                    "Expires": _iso(t + expires),
+                    "ServerTime": _iso(now),
+                },
             )
         if now > t + expires:
             raise auth_error(
