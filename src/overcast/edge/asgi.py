@@ -36,11 +36,20 @@ async def read_body(receive: Any, first: dict[str, Any] | None = None) -> bytes:
             return b"".join(chunks)
 
 
+_HEADER_NAMES: Memo[bytes, str] = Memo(512)
+
+
 def request_from_scope(scope: dict[str, Any], body: bytes) -> HttpRequest:
     """An HttpRequest of an ASGI scope and its body. Header names arrive lower-cased from the
     server; a repeated header's values are joined with commas, as HTTP allows."""
     raw = scope["headers"]
-    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw}
+    headers = {}
+    known = _HEADER_NAMES.get
+    for k, v in raw:
+        name = known(k)
+        if name is None:  # the text (with its hash) of a name clients send again and again
+            name = _HEADER_NAMES.remember(k, k.decode("latin-1"))
+        headers[name] = v.decode("latin-1")
     if len(headers) == len(raw):
         header_list = list(headers.items())
     else:
