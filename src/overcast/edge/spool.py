@@ -162,9 +162,7 @@ async def receive_spooled(
     f = open(path, "wb")  # noqa: SIM115 - closed below, once the writer is done
     md5 = [d for name, d in digests.items() if name == "md5"]
     others = [d for name, d in digests.items() if name != "md5"]
-    lanes = [_Lane(loop, _Writer(f, others))]
-    if md5:
-        lanes.append(_Lane(loop, functools.partial(_feed, md5)))
+    lanes: list[_Lane] = []
     size = 0
     error: ServiceError | None = None
     batch: list[bytes | memoryview] = []
@@ -172,6 +170,9 @@ async def receive_spooled(
     message = first
     try:
         try:
+            lanes.append(_Lane(loop, _Writer(f, others)))
+            if md5:
+                lanes.append(_Lane(loop, functools.partial(_feed, md5)))
             while True:
                 if message["type"] == "http.disconnect":
                     raise ClientGone()
