@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,28 +98,13 @@ class Database:
                     (m.name,),
                 )
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> _Transaction:
         """A write transaction; committed (durably) on normal exit, rolled back on an exception.
 
-        Nested use joins the outer transaction.
+        Nested use joins the outer transaction. (A small class rather than a generator-based
+        context manager: it runs for every write.)
         """
-        conn = self.conn
-        if conn.in_transaction:
-            yield conn
-            return
-        with self._write_lock:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                self._after_commit.clear()
-                raise
-            conn.execute("COMMIT")
-            hooks, self._after_commit = self._after_commit, []
-        for hook in hooks:
-            hook()
+        return _Transaction(self)
 
     def after_commit(self, hook: Callable[[], None]) -> None:
         """Run `hook` once the current transaction has committed (e.g. wake the dispatcher)."""
@@ -142,6 +126,45 @@ class Database:
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+class _Transaction:
+    """`Database.transaction()`: BEGIN IMMEDIATE under the writer lock; COMMIT (then the
+    after-commit hooks) or ROLLBACK on the way out."""
+
+    __slots__ = ("conn", "db", "outer")
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        db = self.db
+        conn = self.conn = db.conn
+        self.outer = not conn.in_transaction
+        if self.outer:
+            db._write_lock.acquire()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                db._write_lock.release()
+                raise
+        return conn
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: object, tb: object) -> None:
+        if not self.outer:
+            return
+        db = self.db
+        try:
+            if exc_type is not None:
+                self.conn.execute("ROLLBACK")
+                db._after_commit.clear()
+                return
+            self.conn.execute("COMMIT")
+            hooks, db._after_commit = db._after_commit, []
+        finally:
+            db._write_lock.release()
+        for hook in hooks:
+            hook()
 
 
 def _split_sql(sql: str) -> list[str]:
