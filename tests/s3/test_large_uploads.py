@@ -183,15 +183,28 @@ def test_spool_folder_is_emptied_at_start(server_factory: Any, tmp_path: Path) -
     assert srv.client("s3").list_buckets()["Buckets"] == []
 
 
-def test_large_put_to_another_service_reaches_it_whole(server: Any, client: Any) -> None:
+@pytest.mark.parametrize("known_key", [False, True])
+def test_large_put_to_another_service_reaches_it_whole(
+    server: Any, client: Any, known_key: bool
+) -> None:
     """A PUT over 8 MiB that is not an S3 upload (here Lambda's UpdateFunctionCode, a JSON body
-    with the zip in base64) is read back into memory for its service, byte for byte."""
+    with the zip in base64) is read back into memory for its service, byte for byte. With a key
+    Overcast issued, its signature (which covers the body's hash) is checked too."""
     import io
     import zipfile
 
     from tests.lambda_.helpers import create
 
-    lam = client("lambda")
+    if known_key:
+        creds = client("sts").assume_role(
+            RoleArn="arn:aws:iam::000000000000:role/big-put", RoleSessionName="big-put"
+        )["Credentials"]
+        lam = client(
+            "lambda", aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"],
+        )  # fmt: skip
+    else:
+        lam = client("lambda")
     name = create(lam, {"app.py": "def handler(event, context):\n    return 1\n"})
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
