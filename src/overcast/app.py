@@ -16,6 +16,7 @@ from typing import Any
 
 from overcast import __version__
 from overcast.core.clock import SystemClock
+from overcast.core.http import HttpRequest
 from overcast.dispatch import Dispatcher, OperationTable
 from overcast.edge import Edge, EdgeConfig, sigv4
 from overcast.services.apigateway.v1.provider import ApiGatewayProvider
@@ -132,7 +133,12 @@ class Overcast:
             on_startup=self.startup,
             on_shutdown=self.shutdown,
             body_digests=self.s3.spool_digests,
+            refuse_body=self.refuse_body,
         )
+
+    def refuse_body(self, service: str, req: HttpRequest, size: int) -> Exception | None:
+        """A body too large for its service, refused before it is read (S3's 5 GiB)."""
+        return self.s3.refuse_upload(req, size) if service == "s3" else None
 
     def lookup_credential(self, access_key_id: str) -> sigv4.Credential | None:
         """The secret and identity of an access key Overcast issued, or None if unknown."""

@@ -323,3 +323,37 @@ def test_large_aws_chunked_put_with_bad_framing_stores_nothing(
     with pytest.raises(s3.exceptions.NoSuchKey):
         s3.get_object(Bucket=bucket, Key="bad")
     _no_leftovers(server)
+
+
+@pytest.mark.parametrize("part", [False, True])
+def test_an_upload_over_5_gib_is_refused_before_it_is_read(
+    server: Any, s3: Any, bucket: str, part: bool
+) -> None:
+    """S3 answers from the declared size alone: nothing is read, spooled or stored."""
+    size = 5 * 1024**3 + 1
+    path = f"/{bucket}/huge"
+    if part:
+        upload = s3.create_multipart_upload(Bucket=bucket, Key="huge")["UploadId"]
+        path += f"?partNumber=1&uploadId={upload}"
+    req = AWSRequest(method="PUT", url=server.url + path,
+                     headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD"})  # fmt: skip
+    S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(req)
+    u = urlparse(server.url)
+    with socket.create_connection((u.hostname, u.port), timeout=30) as sock:
+        head = f"PUT {path} HTTP/1.1\r\nHost: {u.netloc}\r\nContent-Length: {size}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in req.headers.items() if k.lower() != "host")
+        sock.sendall(head.encode() + b"\r\n" + os.urandom(MiB))
+        answer = b""
+        while b"</Error>" not in answer:
+            chunk = sock.recv(65536)
+            assert chunk, answer
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400 "), answer
+    if part:
+        assert b"<Code>InvalidArgument</Code>" in answer, answer
+    else:
+        assert b"<Code>EntityTooLarge</Code>" in answer, answer
+        assert f"<ProposedSize>{size}</ProposedSize>".encode() in answer
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket=bucket, Key="huge")
+    _no_leftovers(server)

@@ -85,7 +85,8 @@ class HttpRequest:
     by the same rules as the AWS APIs and returns the `Caller`, or raises a ServiceError.
     `body_sha256` is set when the edge hashed a large body off the event loop. A large upload
     arrives as `spool` (and an empty `body`) where the operation takes a streaming payload;
-    anything else sees its bytes in `body`."""
+    anything else sees its bytes in `body`. `refused` is the error for a body its service
+    refuses by its declared size alone; it was never read."""
 
     method: str
     path: str
@@ -98,6 +99,7 @@ class HttpRequest:
     authenticate: Callable[[str], Caller] | None = None
     body_sha256: str | None = None  # hex SHA-256 of the body, when the edge computed it already
     spool: SpooledBody | None = None
+    refused: Exception | None = None  # a body refused before it was read (too large)
 
     def unspool(self) -> None:
         """Bring a spooled body into `body` (for consumers that read bytes)."""

@@ -80,6 +80,7 @@ class Edge:
         on_startup: Callable[[], Awaitable[None]] | None = None,
         on_shutdown: Callable[[], Awaitable[None]] | None = None,
         body_digests: spool.DigestHook | None = None,
+        refuse_body: spool.RefusalHook | None = None,
     ) -> None:
         self.table = table
         self.config = config
@@ -91,6 +92,7 @@ class Edge:
         self.on_shutdown = on_shutdown
         self._validators: dict[Codec, Validator] = {}
         self.body_digests = body_digests
+        self.refuse_body = refuse_body
         self.spool_dir = Path(config.spool_dir) if config.spool_dir else None
         if self.spool_dir is not None:
             spool.clear(self.spool_dir)
@@ -149,6 +151,12 @@ class Edge:
         ):
             req.body = await read_body(receive, message)
             return req
+        if self.refuse_body is not None:
+            size = spool.declared_size(req.headers) or 0
+            refusal = self.refuse_body(detection.detect(req).service, req, size)
+            if refusal is not None:
+                req.refused = refusal  # answered without reading the body (the server drops it)
+                return req
         digests: dict[str, spool.Digest] = (
             dict(self.body_digests(req.headers)) if self.body_digests else {}
         )
@@ -185,7 +193,7 @@ class Edge:
         """Answer one request; never raises."""
         if req.path.startswith("/_overcast/"):
             return self.overcast_endpoint(req)
-        if not _may_be_data_plane(req):
+        if not _may_be_data_plane(req) or req.refused is not None:
             return await self.handle_api(req)
         req.authenticate = functools.partial(self.authenticate_caller, req)
         if req.spool is not None and detection.scope_of(req)[2] != "s3":
@@ -244,6 +252,8 @@ class Edge:
         ex.ctx.service = d.service
         ex.ctx.region = d.region
         ex.codec = get_codec(d.service, d.protocol)
+        if ex.req.refused is not None:
+            raise ex.req.refused
 
     def authenticate(self, ex: Exchange) -> None:
         """Who is asking: verify SigV4 as the policy demands, then set account and principal."""

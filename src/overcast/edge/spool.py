@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from overcast.core import writeback
 from overcast.core.errors import ServiceError
-from overcast.core.http import SpooledBody
+from overcast.core.http import HttpRequest, SpooledBody
 from overcast.edge import chunked
 
 SPOOL_AT = 8 * 1024 * 1024
@@ -42,6 +42,10 @@ class Digest(Protocol):
 
 DigestHook = Callable[[dict[str, str]], Mapping[str, Digest]]
 """Given a request's headers, the digests (by name) its service will want of the body."""
+
+RefusalHook = Callable[[str, HttpRequest, int], Exception | None]
+"""Given a service, the request and its declared body size: the error that refuses the body
+unread (larger than the service could take), or None."""
 
 
 Batch = list[bytes | memoryview]
@@ -136,13 +140,21 @@ def should_spool(method: str, headers: dict[str, str], signed_for: str | None) -
             return False
         if signed_for != "s3":
             return False
-        declared = headers.get("x-amz-decoded-content-length", "")
+    size = declared_size(headers)
+    return size is not None and size > SPOOL_AT
+
+
+def declared_size(headers: dict[str, str]) -> int | None:
+    """The body size a request declares: x-amz-decoded-content-length for aws-chunked, else
+    Content-Length (None when it declares none)."""
+    if chunked.is_aws_chunked_headers(headers):
+        text = headers.get("x-amz-decoded-content-length", "")
     else:
-        declared = headers.get("content-length", "")
+        text = headers.get("content-length", "")
     try:
-        return int(declared) > SPOOL_AT
+        return int(text)
     except ValueError:
-        return False
+        return None
 
 
 async def receive_spooled(

@@ -9,15 +9,19 @@ import os
 from contextlib import suppress
 
 from overcast.core.clock import Clock
+from overcast.core.errors import ServiceError
+from overcast.core.http import HttpRequest
 from overcast.dispatch import Dispatcher
 from overcast.services.s3 import checksums
 from overcast.services.s3.attributes import AttributesMixin
 from overcast.services.s3.buckets import BucketsMixin
 from overcast.services.s3.cors import CorsMixin
+from overcast.services.s3.errors import EntityTooLarge, InvalidArgument
 from overcast.services.s3.lifecycle import LifecycleMixin
 from overcast.services.s3.listing import ListingMixin
 from overcast.services.s3.multipart import MultipartMixin
 from overcast.services.s3.notifications import NotificationsMixin
+from overcast.services.s3.objects import MAX_PUT_SIZE
 from overcast.store import Store
 
 log = logging.getLogger("overcast.s3")
@@ -51,6 +55,16 @@ class S3Provider(
 
     # What the edge digests a large upload with while it arrives (edge/spool.py).
     spool_digests = staticmethod(checksums.spool_digests)
+
+    @staticmethod
+    def refuse_upload(req: HttpRequest, size: int) -> ServiceError | None:
+        """The error for an upload larger than S3 takes, answered from its declared size
+        before any of it is read (as S3 does), or None."""
+        if size <= MAX_PUT_SIZE:
+            return None
+        if "uploadId=" in req.query_string:
+            return InvalidArgument("Part size exceeds the maximum allowed size")
+        return EntityTooLarge(ProposedSize=str(size), MaxSizeAllowed=str(MAX_PUT_SIZE))
 
     async def start(self) -> None:
         """Remove what a crash left (temporary files, blobs no row names), then run the
