@@ -4,6 +4,7 @@ acknowledged runs again."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections import Counter
 from pathlib import Path
@@ -14,6 +15,15 @@ import pytest
 from tests.lambda_.helpers import create, log_messages, wait_for
 
 RECORD = "def handler(event, context):\n    print('ran', event['id'])\n"
+
+
+def _outbox_rows(data: Path) -> int:
+    """Deliveries still in the Lambda database's outbox (WAL: a reader never blocks the server)."""
+    conn = sqlite3.connect(f"file:{data / 'lambda.db'}?mode=ro", uri=True, timeout=10)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM _outbox").fetchone()[0])
+    finally:
+        conn.close()
 
 
 def ran(logs: Any, name: str) -> Counter[str]:
@@ -34,7 +44,8 @@ def test_sigkill_with_acknowledged_and_pending_deliveries(
     for event_id in done:
         lam.invoke(FunctionName=name, InvocationType="Event", Payload=f'{{"id": "{event_id}"}}')
     wait_for(lambda: set(ran(logs, name)) >= set(done), timeout=30)
-    time.sleep(1.0)  # past the acknowledgement of the last one
+    # Past the acknowledgement of the last one: its outbox row is gone (read from the side).
+    wait_for(lambda: _outbox_rows(tmp_path / "data") == 0, timeout=30)
 
     # Throttled to zero: these wait in the durable outbox, retried on a timer.
     lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
