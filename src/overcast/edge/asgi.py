@@ -12,11 +12,6 @@ from overcast.edge.spool import ClientGone
 _CHUNK = 1 << 20
 
 
-async def read_request(scope: dict[str, Any], receive: Any) -> HttpRequest:
-    """The whole request, body included."""
-    return request_from_scope(scope, await read_body(receive))
-
-
 async def read_body(receive: Any, first: dict[str, Any] | None = None) -> bytes:
     """The request body: every `http.request` message's bytes, from `first` (if already
     received) on. Raises ClientGone if the client disconnects first."""

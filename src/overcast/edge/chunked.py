@@ -175,8 +175,8 @@ class UnsignedChunkDecoder:
         self._state = "header"  # header | data | end-of-data | trailers
         self.total = 0
 
-    def feed(self, data: bytes) -> list[memoryview]:
-        out: list[memoryview] = []
+    def feed(self, data: bytes) -> list[bytes | memoryview]:
+        out: list[bytes | memoryview] = []
         view = memoryview(data)
         pos, n = 0, len(data)
         while pos < n:

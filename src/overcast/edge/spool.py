@@ -122,7 +122,7 @@ class _Writer:
             self._queued = self._written
 
 
-def _feed(digests: list[Digest], batch: list[bytes | memoryview]) -> None:
+def _feed(digests: list[Digest], batch: Batch) -> None:
     for chunk in batch:
         for d in digests:
             d.update(chunk)
@@ -177,7 +177,7 @@ async def receive_spooled(
     lanes: list[_Lane] = []
     size = 0
     error: ServiceError | None = None
-    batch: list[bytes | memoryview] = []
+    batch: Batch = []
     pending = 0
     message = first
     try:
@@ -189,20 +189,16 @@ async def receive_spooled(
                 if message["type"] == "http.disconnect":
                     raise ClientGone()
                 chunk = message.get("body", b"")
+                pieces: Batch = [chunk] if chunk else []
                 if chunk and decoder is not None:
-                    if error is None:
-                        try:
-                            pieces = decoder.feed(chunk)
-                        except ServiceError as exc:
-                            error, pieces = exc, []
-                        for piece in pieces:
-                            batch.append(piece)
-                            pending += len(piece)
-                            size += len(piece)
-                elif chunk:
-                    batch.append(chunk)
-                    pending += len(chunk)
-                    size += len(chunk)
+                    try:
+                        pieces = decoder.feed(chunk) if error is None else []
+                    except ServiceError as exc:
+                        error, pieces = exc, []
+                for piece in pieces:
+                    batch.append(piece)
+                    pending += len(piece)
+                    size += len(piece)
                 more = message.get("more_body", False)
                 if pending >= _BATCH or (not more and batch):
                     for lane in lanes:

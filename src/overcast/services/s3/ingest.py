@@ -108,9 +108,7 @@ def _adopt(
     value = checksum(body)
     md5 = body.digests.get("md5")
     if md5 is None:
-        h = hashlib.md5()
-        for chunk in body.chunks():
-            h.update(chunk)
-        md5 = h.digest()
+        with open(body.path, "rb") as f:
+            md5 = hashlib.file_digest(f, "md5").digest()
     checksums.check_content_md5(content_md5, md5)
     return Stored(blobs.adopt(body.take), md5, value)
