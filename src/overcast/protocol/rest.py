@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.header import Header
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 import orjson
 from botocore.model import OperationModel, ServiceModel, Shape
@@ -49,6 +49,9 @@ class RequestPlan:
     # dozens of headers some inputs model, so looking up what came is the shorter walk.
     header_index: dict[str, tuple[str, Reader]] | None = None
     prefix_maps: list[tuple[str, str]] = field(default_factory=list)
+    prefixes: tuple[str, ...] = ()  # the prefix maps' prefixes, for one startswith per header
+    # Where each label of `labels` sits in the path: segment index, greedy?, member, reader.
+    label_slots: list[tuple[int, bool, str, Reader]] = field(default_factory=list)
     payload: tuple[str, str, Callable[[bytes], Any] | None] | None = None  # name, kind, reader
     body: Callable[[bytes], dict[str, Any]] | None = None
     # Only operations modelled with requestcompression get their gzip undone: elsewhere a
@@ -125,6 +128,11 @@ def _header_text(text: str) -> str:
     return Header(text, "utf-8").encode()
 
 
+def _write_string(value: Any) -> str:
+    text = value if type(value) is str else str(value)
+    return text if text.isascii() else Header(text, "utf-8").encode()
+
+
 def header_writer(member: Shape) -> Writer:
     """value → header text, for one header-bound member."""
     t = member.type_name
@@ -148,7 +156,7 @@ def header_writer(member: Shape) -> Writer:
     if t == "string" and member.serialization.get("jsonvalue"):
         return lambda v: base64.b64encode(orjson.dumps(v)).decode("ascii")
     if t == "string":
-        return lambda v: _header_text(str(v))
+        return _write_string
     text = scalar_text(member)
     return text
 
@@ -276,6 +284,11 @@ class RestCodec(Codec):
             elif location is None:
                 body_members = True
         plan.claimed_query = frozenset(claimed)
+        plan.prefixes = tuple(prefix for prefix, _ in plan.prefix_maps)
+        slots = {label.member: label for label in plan.route.labels}
+        plan.label_slots = [
+            (slots[name].index, slots[name].greedy, name, read) for name, read in plan.labels
+        ]
         index = {wire: (name, read) for wire, name, read in plan.headers}
         if len(index) == len(plan.headers):
             plan.header_index = index
@@ -292,28 +305,45 @@ class RestCodec(Codec):
 
     def _parse(self, plan: RequestPlan, req: HttpRequest) -> dict[str, Any]:
         params: dict[str, Any] = {}
-        if plan.labels:
-            values = plan.route.label_values(req.path)
-            for name, read in plan.labels:
-                params[name] = read(values[name])
+        if plan.label_slots:
+            segs = req.path.split("/")
+            for i, greedy, name, read in plan.label_slots:
+                # As Route.label_values: segment i of the path after its leading "/".
+                text = "/".join(segs[i + 1 :]) if greedy else segs[i + 1]
+                params[name] = read(unquote(text) if "%" in text else text)
         if plan.query or plan.query_map:
             self._parse_query(plan, req.query_string, params)
         headers = req.headers
         index = plan.header_index
         if index is not None and len(headers) < len(plan.headers):
+            # One walk over what came: modelled headers by name, prefix-map members by prefix
+            # (the maps go into params after the headers, as the general walk below has it).
+            prefixes = plan.prefixes
+            maps: dict[str, dict[str, str]] | None = None
             for wire, text in headers.items():
                 entry = index.get(wire)
                 if entry is not None:
                     params[entry[0]] = entry[1](text)
+                if prefixes and wire.startswith(prefixes):
+                    if maps is None:
+                        maps = {}
+                    for prefix, name in plan.prefix_maps:
+                        if wire.startswith(prefix):
+                            maps.setdefault(name, {})[wire[len(prefix) :]] = text
+            if maps:
+                for _, name in plan.prefix_maps:
+                    found_map = maps.get(name)
+                    if found_map:
+                        params[name] = found_map
         else:
             for wire, name, read in plan.headers:
                 found_text = headers.get(wire)
                 if found_text is not None:
                     params[name] = read(found_text)
-        for prefix, name in plan.prefix_maps:
-            found = {k[len(prefix) :]: v for k, v in headers.items() if k.startswith(prefix)}
-            if found:
-                params[name] = found
+            for prefix, name in plan.prefix_maps:
+                found = {k[len(prefix) :]: v for k, v in headers.items() if k.startswith(prefix)}
+                if found:
+                    params[name] = found
         if plan.payload is not None or plan.body is not None:
             body = self.body(req) if plan.decompress else req.body
             if plan.payload is not None:

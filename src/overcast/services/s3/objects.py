@@ -209,7 +209,9 @@ class ObjectsMixin(S3Base):
         if decl is not None:
             algorithm = decl.algorithm
             checksums.check_format(decl)
-            checksum: Callable[[checksums.Body], str] = functools.partial(checksums.verify, decl)
+            checksum: Callable[[checksums.Body], str] = functools.partial(
+                checksums.verify_checked, decl
+            )
         else:  # S3 gives every new object a CRC64NVME checksum when the client sent none
             algorithm = "CRC64NVME"
             checksum = functools.partial(checksums.compute, algorithm)
@@ -230,23 +232,22 @@ class ObjectsMixin(S3Base):
         }
         if acl is not None:
             meta["acl"] = acl
-        obj = ObjectVersion(
-            id=0,
-            bucket=bucket.name,
-            key=params["Key"],
-            version_id="",
-            is_latest=True,
-            delete_marker=False,
-            blob_id=stored.blob_id,
-            size=len(body),
-            etag=f'"{stored.md5.hex()}"',
-            last_modified=self.now(),
-            storage_class=klass,
-            owner=ctx.account_id,
-            meta=meta,
-            data=body if inline else None,
+        return ObjectVersion(  # by position: it runs for every PUT
+            0,
+            bucket.name,
+            params["Key"],
+            "",
+            True,
+            False,
+            stored.blob_id,
+            len(body),
+            f'"{stored.md5.hex()}"',
+            self.now(),
+            klass,
+            ctx.account_id,
+            meta,
+            body if inline else None,
         )
-        return obj
 
     def commit_object(
         self,

@@ -102,6 +102,26 @@ def versions_of(conn: sqlite3.Connection, bucket: str, key: str) -> list[ObjectV
     return [ObjectVersion.from_row(r) for r in rows]
 
 
+_INSERT_VERSION = (
+    "INSERT INTO objects(id, bucket, key, version_id, is_latest, delete_marker, blob_id, size,"
+    " etag, last_modified, storage_class, owner, meta, data)"
+    " VALUES (?,?,?,?,1,?,?,?,?,?,?,?,?,?)"
+)
+_DELETE_KEY = "DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING blob_id"
+_DELETE_NULL_VERSION = (
+    "DELETE FROM objects WHERE bucket = ? AND key = ? AND version_id = 'null' RETURNING blob_id"
+)
+# A never-versioned bucket holds at most one row per key. When that row keeps its bytes inline,
+# overwriting it in place (new id included: a rewrite, as DELETE + INSERT would be) frees
+# nothing and saves a statement; a row with a blob file is deleted by the general path, which
+# returns the blob to free.
+_REPLACE_INLINE = (
+    "UPDATE objects SET id = ?, version_id = 'null', is_latest = 1, delete_marker = ?,"
+    " blob_id = ?, size = ?, etag = ?, last_modified = ?, storage_class = ?, owner = ?, meta = ?,"
+    " data = ? WHERE bucket = ? AND key = ? AND blob_id IS NULL"
+)
+
+
 def insert_version(
     conn: sqlite3.Connection, bucket: Bucket, obj: ObjectVersion, row_id: int
 ) -> tuple[ObjectVersion, list[str]]:
@@ -112,24 +132,46 @@ def insert_version(
     Suspended: replaces the `null` version only. Returns the stored record (id and version id
     filled in) and the blob ids freed."""
     freed: list[str] = []
-    if bucket.versioning == "Enabled":
+    versioning = bucket.versioning
+    meta = dumps(obj.meta)
+    if not versioning:
+        obj.version_id = "null"
+        replaced = conn.execute(
+            _REPLACE_INLINE,
+            (
+                row_id,
+                int(obj.delete_marker),
+                obj.blob_id,
+                obj.size,
+                obj.etag,
+                obj.last_modified,
+                obj.storage_class,
+                obj.owner,
+                meta,
+                obj.data,
+                obj.bucket,
+                obj.key,
+            ),
+        ).rowcount
+        if replaced:
+            obj.id = row_id
+            obj.is_latest = True
+            return obj, freed
+        # No row, or one with a blob file: delete (never versioned: no other version is left)
+        freed = [r[0] for r in conn.execute(_DELETE_KEY, (obj.bucket, obj.key)) if r[0]]
+    elif versioning == "Enabled":
         obj.version_id = new_version_id()
     else:
         obj.version_id = "null"
-        sql = "DELETE FROM objects WHERE bucket = ? AND key = ?"
-        if bucket.versioning == "Suspended":
-            sql += " AND version_id = 'null'"
-        replaced = conn.execute(sql + " RETURNING blob_id", (obj.bucket, obj.key)).fetchall()
-        freed = [r[0] for r in replaced if r[0]]
-    if bucket.versioning:  # never versioned: the delete above left no other version of the key
+        deleted = conn.execute(_DELETE_NULL_VERSION, (obj.bucket, obj.key))
+        freed = [r[0] for r in deleted if r[0]]
+    if versioning:
         conn.execute(
             "UPDATE objects SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1",
             (obj.bucket, obj.key),
         )
     conn.execute(
-        "INSERT INTO objects(id, bucket, key, version_id, is_latest, delete_marker, blob_id, size,"
-        " etag, last_modified, storage_class, owner, meta, data)"
-        " VALUES (?,?,?,?,1,?,?,?,?,?,?,?,?,?)",
+        _INSERT_VERSION,
         (
             row_id,
             obj.bucket,
@@ -142,7 +184,7 @@ def insert_version(
             obj.last_modified,
             obj.storage_class,
             obj.owner,
-            dumps(obj.meta),
+            meta,
             obj.data,
         ),
     )
