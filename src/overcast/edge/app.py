@@ -18,14 +18,14 @@ import orjson
 
 from overcast.core import ids
 from overcast.core.clock import Clock, SystemClock
-from overcast.core.context import RequestContext
+from overcast.core.context import DEFAULT_ACCOUNT, DEFAULT_REGION, RequestContext
 from overcast.core.errors import InternalFailure, ServiceError
 from overcast.core.http import Caller, HttpRequest, HttpResponse
 from overcast.core.memo import Memo
-from overcast.dispatch.table import OperationTable
+from overcast.dispatch.table import Handler, OperationTable
 from overcast.edge import chunked, sigv4, spool
 from overcast.edge import detect as detection
-from overcast.edge.asgi import read_body, request_from_scope, write_response
+from overcast.edge.asgi import read_body, request_from_scope, response_start, write_response
 from overcast.edge.chunked import decode_request_body
 from overcast.protocol import Codec, get_codec
 from overcast.protocol.validation import Validator
@@ -91,6 +91,13 @@ class Edge:
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
         self._validators: dict[Codec, Validator] = {}
+        # Per-request lookups kept by what decides them: the codec of a service that speaks one
+        # protocol; the handler, and the codec, name and parameter check, of an operation model
+        # (one object per operation of a service's model: these hold at most the models'
+        # operations).
+        self._codecs: dict[str, Codec] = {}
+        self._handlers: dict[Any, Handler] = {}
+        self._operations: dict[Any, tuple[Codec, str, Callable[[dict[str, Any]], None] | None]] = {}
         self.body_digests = body_digests
         self.refuse_body = refuse_body
         self.spool_dir = Path(config.spool_dir) if config.spool_dir else None
@@ -125,14 +132,27 @@ class Edge:
                     await write_response(send, resp)
                     return
             try:
-                if req.path.startswith("/_overcast/") or _may_be_data_plane(req):
+                if (
+                    # what _may_be_data_plane decides first, cheaply: a path in /_..., a
+                    # preflight, or a Host not known to name the plain API endpoint
+                    req.path.startswith("/_")
+                    or req.method == "OPTIONS"
+                    or _plane_hosts.get(req.headers.get("host", "")) is not False
+                ) and (req.path.startswith("/_overcast/") or _may_be_data_plane(req)):
                     resp = await self.handle(req)
                 else:  # the AWS APIs, most requests: straight to the pipeline
                     resp = await self.handle_api(req)
             finally:
                 if req.spool is not None:
                     req.spool.discard()
-            await write_response(send, resp, head_only=req.method == "HEAD")
+            body = resp.body
+            if type(body) is bytes:  # most responses: write_response's first branch, inlined
+                await send(response_start(resp, len(body)))
+                await send(
+                    {"type": "http.response.body", "body": b"" if req.method == "HEAD" else body}
+                )
+            else:
+                await write_response(send, resp, req.method == "HEAD")
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
@@ -219,7 +239,18 @@ class Edge:
         """The PIPELINE's steps in order, then the provider's operation and the serialization of
         its result; any error becomes the protocol's error response."""
         logging_on = self.config.log_requests
-        ctx = RequestContext(ids.request_id(), endpoint=_endpoint(req), http=req)
+        # Positional: the cheapest construction (service and caller are filled in as found).
+        ctx = RequestContext(
+            ids.request_id(),
+            DEFAULT_ACCOUNT,
+            DEFAULT_REGION,
+            "",
+            "",
+            None,
+            None,
+            _endpoint(req),
+            req,
+        )
         ex = Exchange(req, ctx, time.perf_counter() if logging_on else 0.0)
         try:
             if len(req.body) >= _HASH_OFF_LOOP and "x-amz-content-sha256" in req.headers:
@@ -229,7 +260,9 @@ class Edge:
                 req.body_sha256 = digest.hexdigest()
             for step in self.PIPELINE:
                 step(ex)
-            handler = self.table.resolve(ctx.service, ctx.operation)
+            handler = self._handlers.get(ex.op)
+            if handler is None:
+                handler = self._handlers[ex.op] = self.table.resolve(ctx.service, ctx.operation)
             result = handler.fn(ctx, ex.params if ex.params is not None else {})
             if handler.is_async:
                 result = await result
@@ -249,26 +282,36 @@ class Edge:
         """Which service and protocol the request is for (headers, target, path, host)."""
         d = detection.detect(ex.req)
         ex.detected = d
-        ex.ctx.service = d.service
-        ex.ctx.region = d.region
-        ex.codec = get_codec(d.service, d.protocol)
+        ctx = ex.ctx
+        ctx.service = d.service
+        ctx.region = d.region
+        codec = self._codecs.get(d.service) if d.protocol is None else None
+        if codec is None:
+            codec = get_codec(d.service, d.protocol)
+            if d.protocol is None:
+                self._codecs[d.service] = codec
+        ex.codec = codec
         if ex.req.refused is not None:
             raise ex.req.refused
 
     def authenticate(self, ex: Exchange) -> None:
         """Who is asking: verify SigV4 as the policy demands, then set account and principal."""
         assert ex.detected is not None
-        result = sigv4.authenticate(
-            ex.req,
-            ex.detected,
-            self.lookup_credential,
-            strict=self.config.strict_auth,
-            now=self.clock.now(),
+        strict = self.config.strict_auth
+        result = (
+            None
+            if strict
+            else sigv4.unchecked_verdict(ex.req, ex.detected.service, self.lookup_credential)
         )
+        if result is None:
+            result = sigv4.authenticate(
+                ex.req, ex.detected, self.lookup_credential, strict=strict, now=self.clock.now()
+            )
         ex.auth = result
-        ex.ctx.account_id = result.account_id
-        ex.ctx.access_key_id = result.access_key_id
-        ex.ctx.principal_arn = result.principal_arn
+        ctx = ex.ctx
+        ctx.account_id = result.account_id
+        ctx.access_key_id = result.access_key_id
+        ctx.principal_arn = result.principal_arn
 
     def authenticate_caller(self, req: HttpRequest, service: str) -> Caller:
         """For data planes (function URLs with AWS_IAM auth): the request's signature checked
@@ -293,20 +336,28 @@ class Edge:
     def decode_body(self, ex: Exchange) -> None:
         """Undo S3's aws-chunked framing (checking chunk signatures of a verified request) so
         providers see the object's bytes and trailers."""
-        decode_request_body(ex.req, ex.auth.chunk_signer if ex.auth else None)
+        headers = ex.req.headers
+        if "x-amz-content-sha256" in headers or "content-encoding" in headers:  # else not chunked
+            decode_request_body(ex.req, ex.auth.chunk_signer if ex.auth else None)
 
     def parse_request(self, ex: Exchange) -> None:
         """Which operation, and its parameters, by the service's botocore model."""
-        assert ex.codec is not None
-        ex.op = ex.codec.match(ex.req)
-        ex.ctx.operation = ex.op.name
-        if ex.req.spool is not None and not (ex.ctx.service == "s3" and ex.op.has_streaming_input):
-            ex.req.unspool()  # only S3's uploads take a spooled body
-        ex.params = ex.codec.parse(ex.op, ex.req)
-        validator = self._validators.get(ex.codec)
-        if validator is None:
-            validator = self._validators[ex.codec] = Validator(ex.codec.service, ex.codec.protocol)
-        validator.validate(ex.op, ex.params)
+        codec, req = ex.codec, ex.req
+        assert codec is not None
+        ex.op = op = codec.match(req)
+        known = self._operations.get(op)
+        if known is None or known[0] is not codec:  # (a model's protocols share its operations)
+            validator = self._validators.get(codec)
+            if validator is None:
+                validator = self._validators[codec] = Validator(codec.service, codec.protocol)
+            known = self._operations[op] = (codec, op.name, validator.check_of(op))
+        ex.ctx.operation = known[1]
+        if req.spool is not None and not (ex.ctx.service == "s3" and op.has_streaming_input):
+            req.unspool()  # only S3's uploads take a spooled body
+        ex.params = params = codec.parse(op, req)
+        check = known[2]
+        if check is not None:
+            check(params)
 
     def error_response(self, ex: Exchange, err: ServiceError) -> HttpResponse:
         if ex.codec is None:
@@ -354,7 +405,7 @@ def _may_be_plane_host(host: str) -> bool:
 
 def _endpoint(req: HttpRequest) -> str:
     host = req.headers.get("host") or "127.0.0.1:4566"
-    return req.scheme + "://" + host
+    return "http://" + host if req.scheme == "http" else req.scheme + "://" + host
 
 
 def _json_response(status: int, body: Any, request_id: str | None = None) -> HttpResponse:

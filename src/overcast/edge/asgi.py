@@ -54,10 +54,17 @@ def request_from_scope(scope: dict[str, Any], body: bytes) -> HttpRequest:
             headers[name] = headers[name] + "," + value if name in headers else value
     client = scope.get("client")
     raw_path: bytes | None = scope.get("raw_path")
+    if raw_path:
+        path = raw_path.decode("latin-1")
+        if "?" in path:
+            path = path.partition("?")[0]
+    else:
+        path = scope["path"]
+    query = scope["query_string"]
     return HttpRequest(
         scope["method"],
-        raw_path.decode("latin-1").partition("?")[0] if raw_path else scope["path"],
-        scope["query_string"].decode("latin-1"),
+        path,
+        query.decode("latin-1") if query else "",
         headers,
         body,
         header_list,
@@ -80,9 +87,9 @@ def _name(text: str) -> bytes:
     return _NAMES.remember(text, name)
 
 
-async def write_response(send: Any, resp: HttpResponse, head_only: bool = False) -> None:
-    """Send status, headers and body (a FileBody is streamed in 1 MiB chunks)."""
-    body = resp.body
+def response_start(resp: HttpResponse, length: int) -> dict[str, Any]:
+    """The `http.response.start` message of `resp`, whose body is `length` bytes long (the
+    Content-Length header added unless the response sets one)."""
     raw_headers = []
     has_length = False
     names = _NAMES
@@ -93,27 +100,29 @@ async def write_response(send: Any, resp: HttpResponse, head_only: bool = False)
         if name is _CONTENT_LENGTH:
             has_length = True
         raw_headers.append((name, (v if type(v) is str else str(v)).encode("latin-1")))
-    if isinstance(body, FileBody):
-        length = body.length if body.length >= 0 else os.path.getsize(body.path) - body.offset
-        if not has_length:
-            raw_headers.append((b"content-length", str(length).encode()))
-        await send({"type": "http.response.start", "status": resp.status, "headers": raw_headers})
-        if head_only or length == 0:
-            await send({"type": "http.response.body", "body": b""})
-            return
-        with open(body.path, "rb") as f:
-            f.seek(body.offset)
-            remaining = length
-            while remaining > 0:
-                chunk = f.read(min(_CHUNK, remaining))
-                if not chunk:
-                    break
-                remaining -= len(chunk)
-                await send(
-                    {"type": "http.response.body", "body": chunk, "more_body": remaining > 0}
-                )
-        return
     if not has_length:
-        raw_headers.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": resp.status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": b"" if head_only else body})
+        raw_headers.append((_CONTENT_LENGTH, str(length).encode()))
+    return {"type": "http.response.start", "status": resp.status, "headers": raw_headers}
+
+
+async def write_response(send: Any, resp: HttpResponse, head_only: bool = False) -> None:
+    """Send status, headers and body (a FileBody is streamed in 1 MiB chunks)."""
+    body = resp.body
+    if not isinstance(body, FileBody):
+        await send(response_start(resp, len(body)))
+        await send({"type": "http.response.body", "body": b"" if head_only else body})
+        return
+    length = body.length if body.length >= 0 else os.path.getsize(body.path) - body.offset
+    await send(response_start(resp, length))
+    if head_only or length == 0:
+        await send({"type": "http.response.body", "body": b""})
+        return
+    with open(body.path, "rb") as f:
+        f.seek(body.offset)
+        remaining = length
+        while remaining > 0:
+            chunk = f.read(min(_CHUNK, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": remaining > 0})

@@ -22,6 +22,7 @@ from overcast.core.memo import Memo
 
 _DATA_FILE = Path(__file__).with_name("services.json")
 _FORM = "application/x-www-form-urlencoded"
+_V4_CREDENTIAL = "AWS4-HMAC-SHA256 Credential="
 # Bodies of unsigned query requests (STS AssumeRoleWithWebIdentity...) are small; a larger form
 # body is not worth parsing just to look for an Action.
 _MAX_FORM_SCAN = 1 << 20
@@ -183,21 +184,25 @@ def _split_credential(
 def detect(req: HttpRequest) -> Detection:
     """Name the service (botocore's name), its wire protocol where it speaks several, the region
     and access key from the signature, and the bucket of a virtual-host S3 request."""
-    t = tables()
     auth = req.headers.get("authorization")
-    cred = None
-    if auth is not None and auth.startswith("AWS4-HMAC-SHA256 "):
+    head = None
+    if auth is not None:
         # Most requests: a credential scope seen before whose signing name alone decides, or
         # which, with the X-Amz-Target, does (DynamoDB and its Streams share a signing name).
-        cred = _credential_text(auth)
-        found = _by_credential.get(cred)
+        # The key is the header up to its first comma: `AWS4-HMAC-SHA256 Credential=<scope>`
+        # whole (only such heads are remembered; they name the scope exactly).
+        head = auth.partition(",")[0]
+        found = _by_credential.get(head)
         if found is not None:
             return found
         target = req.headers.get("x-amz-target")
         if target is not None:
-            found = _by_credential_target.get((cred, target))
+            found = _by_credential_target.get((head, target))
             if found is not None:
                 return found
+        if not head.startswith(_V4_CREDENTIAL):
+            head = None
+    t = tables()
     access_key, region, signing = scope_of(req)
     if signing:
         simple = _simple.get(signing)
@@ -205,8 +210,8 @@ def detect(req: HttpRequest) -> Detection:
             simple = _simple[signing] = _simple_service(t, signing)
         if simple:  # the signing name alone decides, and the service speaks one protocol
             d = Detection(simple, None, region or DEFAULT_REGION, access_key, None)
-            if cred is not None:
-                _by_credential.remember(cred, d)
+            if head is not None:
+                _by_credential.remember(head, d)
             return d
     target = req.headers.get("x-amz-target")
     if signing:
@@ -220,32 +225,25 @@ def detect(req: HttpRequest) -> Detection:
     bucket = bucket_from_host(req.headers.get("host", "")) if service == "s3" else None
     d = Detection(service, protocol, region or DEFAULT_REGION, access_key, bucket)
     if (
-        cred is not None
+        head is not None
         and target
         and protocol is None
         and service != "s3"
         and t.target_prefixes.get(target.partition(".")[0]) == service
     ):
         # The target's prefix decided among the signing name's services: so it will again.
-        _by_credential_target.remember((cred, target), d)
+        _by_credential_target.remember((head, target), d)
     return d
 
 
-# Detections that follow from a SigV4 credential scope alone (see `_simple`), by its text.
+# Detections that follow from a SigV4 credential scope alone (see `_simple`), by the text of
+# the Authorization header up to its first comma (`AWS4-HMAC-SHA256 Credential=<scope>`).
 # Detections are immutable, so one object serves every request.
 _by_credential: Memo[str, Detection] = Memo()
 
 
 # The same for detections that the credential scope and the X-Amz-Target decide together.
 _by_credential_target: Memo[tuple[str, str], Detection] = Memo()
-
-
-def _credential_text(auth: str) -> str:
-    i = auth.find("Credential=")
-    if i < 0:
-        return ""
-    end = auth.find(",", i)
-    return auth[i + 11 : end] if end >= 0 else auth[i + 11 :]
 
 
 # By signing name: the service when the name alone decides detection (one service signs with it,

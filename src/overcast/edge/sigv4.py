@@ -671,6 +671,32 @@ def anonymous_allowed(req: HttpRequest, service: str) -> bool:
 _unchecked: Memo[str, AuthResult] = Memo()
 
 
+def unchecked_verdict(
+    req: HttpRequest, service: str, lookup: Callable[[str], Credential | None]
+) -> AuthResult | None:
+    """The common case on loopback, when not strict: a header signature by a key Overcast did
+    not issue, whose verdict was reached before (None when it was not). The verdict depends only
+    on the header up to the signature (remembered by `authenticate`), on the key still being
+    unknown, and on the per-request checks repeated here; it needs no clock."""
+    headers = req.headers
+    auth = headers.get("authorization")
+    if auth is None:
+        return None
+    head, sep, signature = auth.rpartition(", Signature=")
+    known = _unchecked.get(head) if sep else None
+    if (
+        known is not None
+        and signature
+        and "," not in signature
+        and headers.get("x-amz-date")
+        and lookup(known.access_key_id) is None  # type: ignore[arg-type]
+    ):
+        if "x-amz-content-sha256" in headers:
+            check_payload_hash(req, service)
+        return known
+    return None
+
+
 def authenticate(
     req: HttpRequest,
     detection: Detection,
@@ -685,22 +711,9 @@ def authenticate(
     hex x-amz-content-sha256 must match the body in every mode."""
     service = detection.service
     if not strict:
-        # The common case on loopback: a header signature by a key Overcast did not issue. Its
-        # verdict depends only on the header up to the signature (cached below), on the key
-        # still being unknown, and on the per-request checks repeated here.
-        auth = req.headers.get("authorization")
-        if auth is not None:
-            head, sep, signature = auth.rpartition(", Signature=")
-            known = _unchecked.get(head) if sep else None
-            if (
-                known is not None
-                and signature
-                and "," not in signature
-                and req.headers.get("x-amz-date")
-                and lookup(known.access_key_id) is None  # type: ignore[arg-type]
-            ):
-                check_payload_hash(req, service)
-                return known
+        known = unchecked_verdict(req, service, lookup)
+        if known is not None:
+            return known
     info = parse_authorization(req, service)
     if info is None:
         if strict and not anonymous_allowed(req, service):

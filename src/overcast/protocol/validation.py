@@ -141,20 +141,32 @@ class Validator:
 
     def validate(self, op: OperationModel, params: dict[str, Any]) -> None:
         """Raise the service's validation error listing every violated constraint."""
+        check = self.check_of(op)
+        if check is not None:
+            check(params)
+
+    def check_of(self, op: OperationModel) -> Callable[[dict[str, Any]], None] | None:
+        """`validate` for `op` alone (the same checks and error), or None when `op`'s input
+        constrains nothing (or validation is off): callers may keep it per operation."""
         if not self.enabled:
-            return
+            return None
         try:
             plan = self._plans[op.name]
         except KeyError:
             shape = op.input_shape
             plan = self._plans[op.name] = _compile(shape) if shape is not None else None
         if plan is None:
-            return
-        errors: list[str] = []
-        plan(params, "", errors)
-        if errors:
-            count = len(errors)
-            noun = "error" if count == 1 else "errors"
-            raise ServiceError(
-                f"{count} validation {noun} detected: " + "; ".join(errors), code=self.code
-            )
+            return None
+        code = self.code
+
+        def check(params: dict[str, Any]) -> None:
+            errors: list[str] = []
+            plan(params, "", errors)
+            if errors:
+                count = len(errors)
+                noun = "error" if count == 1 else "errors"
+                raise ServiceError(
+                    f"{count} validation {noun} detected: " + "; ".join(errors), code=code
+                )
+
+        return check
