@@ -1,5 +1,6 @@
-"""The floor: a minimal ASGI app on the same server stack as Overcast (uvicorn, uvloop, httptools),
-answering every request with a small fixed body. Usage: python -m bench.floor PORT"""
+"""The floor: a minimal ASGI app on the same server stack as Overcast (uvicorn, uvloop, httptools,
+and Overcast's coalescing connection protocol), answering every request with a small fixed body.
+Usage: python -m bench.floor PORT"""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import sys
 from typing import Any
 
 import uvicorn
+
+from overcast.edge.http1 import CoalescingHttpToolsProtocol
 
 BODY = b'{"ok":true}'
 HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]
@@ -29,7 +32,7 @@ if __name__ == "__main__":
         host="127.0.0.1",
         port=int(sys.argv[1]),
         loop="uvloop",
-        http="httptools",
+        http=CoalescingHttpToolsProtocol,
         lifespan="off",
         access_log=False,
         log_level="warning",

@@ -211,6 +211,8 @@ def serve(settings: Settings) -> None:
     """Run Overcast in the foreground until SIGINT or SIGTERM."""
     import uvicorn
 
+    from overcast.edge.http1 import CoalescingHttpToolsProtocol
+
     _Server = _server_class()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = Overcast(settings)
@@ -219,7 +221,7 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=CoalescingHttpToolsProtocol,
         lifespan="on",
         access_log=False,
         log_level="warning",
