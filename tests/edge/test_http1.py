@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from overcast.core.load import Load
 from overcast.edge.http1 import CoalescingTransport, _Round
 
 # -- CoalescingTransport over a recording transport -------------------------------------------
@@ -70,8 +71,8 @@ def _run(steps: list[bytes | str], handling: int) -> list[bytes]:
     loop = asyncio.new_event_loop()
     try:
         real = Recording()
-        round_ = _Round(loop)
-        round_.handling = handling
+        round_ = _Round(loop, Load())
+        round_.load.in_hand = handling
         t = CoalescingTransport(real, round_)  # type: ignore[arg-type]
         for step in steps:
             if step == "|":
@@ -104,11 +105,11 @@ def test_a_write_after_a_buffered_one_keeps_its_order_when_the_others_are_done()
     loop = asyncio.new_event_loop()
     try:
         real = Recording()
-        round_ = _Round(loop)
-        round_.handling = 2
+        round_ = _Round(loop, Load())
+        round_.load.in_hand = 2
         t = CoalescingTransport(real, round_)  # type: ignore[arg-type]
         t.write(b"first")
-        round_.handling = 1
+        round_.load.in_hand = 1
         t.write(b"second")  # joins the buffer: it must not overtake "first"
         loop.run_until_complete(asyncio.sleep(0))
         assert real.writes == [b"firstsecond"]
@@ -119,8 +120,8 @@ def test_a_write_after_a_buffered_one_keeps_its_order_when_the_others_are_done()
 def test_round_writes_every_waiting_connection_once() -> None:
     loop = asyncio.new_event_loop()
     try:
-        round_ = _Round(loop)
-        round_.handling = 5
+        round_ = _Round(loop, Load())
+        round_.load.in_hand = 5
         reals = [Recording() for _ in range(5)]
         ts = [CoalescingTransport(r, round_) for r in reals]  # type: ignore[arg-type]
         for i, t in enumerate(ts):
@@ -138,8 +139,8 @@ def test_nothing_is_written_to_a_connection_the_client_closed() -> None:
     loop = asyncio.new_event_loop()
     try:
         real = Recording()
-        round_ = _Round(loop)
-        round_.handling = 2
+        round_ = _Round(loop, Load())
+        round_.load.in_hand = 2
         t = CoalescingTransport(real, round_)  # type: ignore[arg-type]
         t.write(b"late")
         real.closed = True

@@ -16,15 +16,20 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from overcast.core.load import Load
 from overcast.store import Migration, Store
 from overcast.store.group import GroupCommit
 
 _SCHEMA = [Migration("0001_t", "CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL);")]
 
 
-def _group(tmp_path: Path) -> GroupCommit:
+def _group(tmp_path: Path, in_hand: int = 8) -> GroupCommit:
+    """A group commit that sees `in_hand` requests in hand (by default several: writes wait for
+    the round, and group)."""
     db = Store(tmp_path).open("g", _SCHEMA)
-    return GroupCommit(db)
+    load = Load()
+    load.in_hand = in_hand
+    return GroupCommit(db, load=load)
 
 
 def test_group_runs_writes_in_order_and_a_failing_one_rolls_back_alone(tmp_path: Path) -> None:
@@ -81,6 +86,48 @@ def test_a_lone_write_commits_and_fails_alone(tmp_path: Path) -> None:
 
     asyncio.run(main())
     assert [r["k"] for r in group.db.query("SELECT k FROM t")] == ["y"]
+
+
+def test_writes_issued_together_share_one_commit(tmp_path: Path) -> None:
+    group = _group(tmp_path)
+    commits = 0
+
+    def count(_: str) -> None:
+        nonlocal commits
+        commits += 1
+
+    async def main() -> list[Any]:
+        futures = [
+            group.submit(lambda tx, i=i: tx.execute("INSERT INTO t VALUES (?, ?)", (f"k{i}", i)))
+            for i in range(10)
+        ]
+        assert not any(f.done() for f in futures)  # waiting for the round
+        return await asyncio.gather(*futures)
+
+    group.db.conn.set_trace_callback(lambda sql: count(sql) if sql == "COMMIT" else None)
+    asyncio.run(main())
+    assert commits == 1
+    assert group.db.query("SELECT count(*) AS n FROM t")[0]["n"] == 10
+
+
+@pytest.mark.parametrize("in_hand", [0, 1])
+def test_a_write_with_no_other_request_in_hand_is_committed_before_submit_returns(
+    tmp_path: Path, in_hand: int
+) -> None:
+    group = _group(tmp_path, in_hand=in_hand)
+
+    async def main() -> None:
+        fut = group.submit(lambda tx: tx.execute("INSERT INTO t VALUES ('now', 1)") and 7)
+        assert fut.done() and fut.result() == 7
+        fresh = sqlite3.connect(group.db.path)  # committed: another connection sees it
+        assert fresh.execute("SELECT v FROM t WHERE k = 'now'").fetchall() == [(1,)]
+        fresh.close()
+        failing = group.submit(lambda tx: tx.execute("INSERT INTO t VALUES ('now', 2)"))
+        assert failing.done()
+        with pytest.raises(sqlite3.IntegrityError):
+            await failing
+
+    asyncio.run(main())
 
 
 def test_concurrent_create_only_puts_have_exactly_one_winner(s3: Any, bucket: str) -> None:

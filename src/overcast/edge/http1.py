@@ -22,6 +22,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from overcast.core.load import REQUESTS, Load
+
 log = logging.getLogger("overcast.edge")
 
 # A write this large (or a buffer grown this large) goes out at once: buffering it would only
@@ -31,15 +33,15 @@ _WRITE_THROUGH = 64 * 1024
 
 class _Round:
     """The connections with buffered bytes in this round of the event loop, written together
-    at its end, and how many requests are being handled (started, response not yet complete)."""
+    at its end; and the count of requests in hand that decides whether to wait."""
 
-    __slots__ = ("handling", "loop", "scheduled", "waiting")
+    __slots__ = ("load", "loop", "scheduled", "waiting")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, load: Load = REQUESTS) -> None:
         self.loop = loop
+        self.load = load
         self.waiting: list[CoalescingTransport] = []
         self.scheduled = False
-        self.handling = 0
 
     def wait(self, transport: CoalescingTransport) -> None:
         self.waiting.append(transport)
@@ -81,7 +83,7 @@ class CoalescingTransport:
         self._waiting = False
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        if not self._buffer and (self._round.handling <= 1 or len(data) >= _WRITE_THROUGH):
+        if not self._buffer and (self._round.load.in_hand <= 1 or len(data) >= _WRITE_THROUGH):
             self._write(data)  # nobody else to wait for, or too large to hold
             return
         if self._size + len(data) >= _WRITE_THROUGH:
@@ -129,8 +131,7 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
         super().connection_made(self._coalescing)  # type: ignore[arg-type]
 
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
-        round_ = self._round
-        round_.handling += 1
+        self._round.load.in_hand += 1
         if self.config.reset_contextvars:  # uvicorn's opt-in, kept
             task = self.loop.create_task(cycle.run_asgi(app), context=contextvars.Context())
         else:
@@ -140,10 +141,10 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
 
     def _request_done(self, task: asyncio.Task[None]) -> None:
         self.tasks.discard(task)
-        self._round.handling -= 1
+        self._round.load.in_hand -= 1
 
     def on_response_complete(self) -> None:
         # The request's task is still running, so it counts itself: alone means 1.
-        if self._round.handling <= 1:
+        if self._round.load.in_hand <= 1:
             self._coalescing.flush()
         super().on_response_complete()

@@ -2,7 +2,8 @@
 
 A writer submits a function of the open transaction and awaits its result. The first submission
 schedules a flush two event-loop iterations later, so that requests parsed in the same round join
-it. The flush runs every pending function, in submission order, in one transaction — each inside
+it — unless no other request is in hand (core.load): then nobody is coming, and the write
+commits at once, so the caller's await finds it done. The flush runs every pending function, in submission order, in one transaction — each inside
 its own SAVEPOINT, so a failing one rolls back alone — commits once (one fsync for the group), and
 only then answers the callers. Nobody is answered before the commit that holds their write.
 """
@@ -14,6 +15,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from overcast.core.load import REQUESTS, Load
 from overcast.store.db import Database
 
 T = TypeVar("T")
@@ -23,9 +25,12 @@ WriteFn = Callable[[sqlite3.Connection], Any]
 class GroupCommit:
     """Batches the write transactions of one database issued on the event loop."""
 
-    def __init__(self, db: Database, *, savepoint: str = "group_write") -> None:
+    def __init__(
+        self, db: Database, *, savepoint: str = "group_write", load: Load = REQUESTS
+    ) -> None:
         self.db = db
         self._savepoint = savepoint
+        self._load = load
         self._pending: list[tuple[WriteFn, asyncio.Future[Any]]] = []
         self._scheduled = False
 
@@ -36,8 +41,11 @@ class GroupCommit:
         fut: asyncio.Future[T] = loop.create_future()
         self._pending.append((fn, fut))
         if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(loop.call_soon, self._flush)
+            if self._load.in_hand <= 1 and len(self._pending) == 1:
+                self._flush()  # alone: waiting would only delay this write
+            else:
+                self._scheduled = True
+                loop.call_soon(loop.call_soon, self._flush)
         return fut
 
     def _flush(self) -> None:
