@@ -443,3 +443,28 @@ def test_stop_leaves_unacknowledged_deliveries_for_the_next_start(env: Env) -> N
     assert row.attempts == 0  # a cancelled run is not a failed attempt
     env.run()  # env.dispatcher: a fresh start delivers it again
     assert env.work.payloads == [{"id": 1}]
+
+
+def test_stop_ends_the_loop_even_when_woken_at_the_same_moment(tmp_path: Path) -> None:
+    """A wake-up and a stop in the same loop round: the cancellation must not be lost (it was,
+    with asyncio.wait_for on Python 3.11, and stop() then waited forever)."""
+    store = Store(tmp_path)
+
+    async def main() -> bool:
+        dispatcher = Dispatcher(OperationTable(), store, FakeClock())
+        for _ in range(20):
+            await dispatcher.start()
+            await asyncio.sleep(0)  # the loop is waiting for its wake-up
+            dispatcher.poke()
+            stopping = asyncio.ensure_future(dispatcher.stop())
+            done, _ = await asyncio.wait({stopping}, timeout=5)
+            if not done:
+                return False  # left hanging: not awaited, so that the test ends
+        return True
+
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(main()), "stop() did not end the delivery loop"
+    finally:
+        loop.close()
+        store.close()

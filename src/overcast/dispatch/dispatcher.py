@@ -214,8 +214,11 @@ class Dispatcher:
             sleep = self.poll_interval
             if next_due is not None:
                 sleep = min(sleep, max(0.0, next_due - self.clock.now()))
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+            # that arrives as the event is set, and stop() would then wait forever.
             with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), sleep)
+                async with asyncio.timeout(sleep):
+                    await self._wake.wait()
 
     def _databases(self) -> dict[str, Database]:
         dbs = dict(self._seen)

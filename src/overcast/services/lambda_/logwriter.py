@@ -91,8 +91,11 @@ class LogWriter:
             await self._wake.wait()
             self._wake.clear()
             # Let a burst of invocations batch up (bounded in time and in size).
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+            # that arrives as the event is set, and stop() would then wait forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._full.wait(), FLUSH_DELAY)
+                async with asyncio.timeout(FLUSH_DELAY):
+                    await self._full.wait()
             try:
                 await self.flush()
             except Exception:  # the writer must keep running; the error is logged
