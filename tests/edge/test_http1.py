@@ -251,3 +251,15 @@ def test_expect_100_continue_upload_and_large_streamed_download(server: Any, tmp
     )
     assert get.stdout == "200", get.stderr
     assert hashlib.sha256(dest.read_bytes()).digest() == hashlib.sha256(data).digest()
+
+
+def test_the_first_answer_of_a_round_goes_out_at_once_and_the_rest_wait_for_its_end() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        round_ = _Round(loop, Load())
+        assert round_.first_answer() is True
+        assert [round_.first_answer() for _ in range(3)] == [False, False, False]
+        loop.run_until_complete(asyncio.sleep(0))  # the round ends
+        assert round_.first_answer() is True
+    finally:
+        loop.close()

@@ -5,9 +5,10 @@ its own system call, as soon as it is sent. With many requests in hand, every wr
 client again: a client holding many connections, woken for each of them, costs the server more
 than the answers themselves. So:
 - with no other request in hand, a write goes straight out (a lone client waits for nothing);
-- otherwise a connection's writes gather in a buffer, written in one call at the end of the event
-  loop's current round together with the other connections' answers of that round (or as soon as
-  its response is complete and nothing else is in hand any more);
+- otherwise a connection's writes gather in a buffer. A complete answer goes out at once, in one
+  call, if it is the first of the event loop's current round (a request that another process
+  waits on, such as a function's, is not held back); the round's later answers are written at
+  its end, together, so that a client holding many connections is woken once for them;
 - anything of 64 KiB or more goes out at once, after what is buffered (a large body goes straight
   through, under the transport's own flow control), and the buffer is written before a close.
 """
@@ -33,24 +34,38 @@ _WRITE_THROUGH = 64 * 1024
 
 class _Round:
     """The connections with buffered bytes in this round of the event loop, written together
-    at its end; and the count of requests in hand that decides whether to wait."""
+    at its end; whether an answer already went out at once in this round; and the count of
+    requests in hand that decides whether to wait at all."""
 
-    __slots__ = ("load", "loop", "scheduled", "waiting")
+    __slots__ = ("answered", "load", "loop", "scheduled", "waiting")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, load: Load = REQUESTS) -> None:
         self.loop = loop
         self.load = load
         self.waiting: list[CoalescingTransport] = []
         self.scheduled = False
+        self.answered = False
 
-    def wait(self, transport: CoalescingTransport) -> None:
-        self.waiting.append(transport)
+    def _schedule(self) -> None:
         if not self.scheduled:
             self.scheduled = True
             self.loop.call_soon(self.flush)
 
+    def wait(self, transport: CoalescingTransport) -> None:
+        self.waiting.append(transport)
+        self._schedule()
+
+    def first_answer(self) -> bool:
+        """Whether this is the round's first complete answer (noting that it is going out)."""
+        if self.answered:
+            return False
+        self.answered = True
+        self._schedule()
+        return True
+
     def flush(self) -> None:
         self.scheduled = False
+        self.answered = False
         waiting, self.waiting = self.waiting, []
         for transport in waiting:
             try:
@@ -144,7 +159,10 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
         self._round.load.in_hand -= 1
 
     def on_response_complete(self) -> None:
-        # The request's task is still running, so it counts itself: alone means 1.
-        if self._round.load.in_hand <= 1:
+        # Alone (the request's task still counts itself), or the round's first answer: out now,
+        # so that a request waited on by another process (a function, a client) is not held
+        # back. The round's later answers wait for its end, and go out together.
+        round_ = self._round
+        if round_.load.in_hand <= 1 or round_.first_answer():
             self._coalescing.flush()
         super().on_response_complete()
