@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -67,13 +68,25 @@ IDLE: list[tuple[list[bytes | str], list[bytes]]] = [
 ]
 
 
+@pytest.fixture
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+def _round(loop: asyncio.AbstractEventLoop, in_hand: int) -> _Round:
+    """A round that sees `in_hand` requests in hand."""
+    round_ = _Round(loop, Load())
+    round_.load.in_hand = in_hand
+    return round_
+
+
 def _run(steps: list[bytes | str], handling: int) -> list[bytes]:
     loop = asyncio.new_event_loop()
     try:
         real = Recording()
-        round_ = _Round(loop, Load())
-        round_.load.in_hand = handling
-        t = CoalescingTransport(real, round_)  # type: ignore[arg-type]
+        t = CoalescingTransport(real, _round(loop, handling))  # type: ignore[arg-type]
         for step in steps:
             if step == "|":
                 loop.run_until_complete(asyncio.sleep(0))  # the round ends
@@ -101,54 +114,42 @@ def test_writes_go_straight_out_when_alone(steps: list[bytes | str], expected: l
     assert _run(steps, handling=1) == expected
 
 
-def test_a_write_after_a_buffered_one_keeps_its_order_when_the_others_are_done() -> None:
-    loop = asyncio.new_event_loop()
-    try:
-        real = Recording()
-        round_ = _Round(loop, Load())
-        round_.load.in_hand = 2
-        t = CoalescingTransport(real, round_)  # type: ignore[arg-type]
-        t.write(b"first")
-        round_.load.in_hand = 1
-        t.write(b"second")  # joins the buffer: it must not overtake "first"
-        loop.run_until_complete(asyncio.sleep(0))
-        assert real.writes == [b"firstsecond"]
-    finally:
-        loop.close()
+def test_a_write_after_a_buffered_one_keeps_its_order_when_the_others_are_done(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    real = Recording()
+    round_ = _round(loop, 2)
+    t = CoalescingTransport(real, round_)  # type: ignore[arg-type]
+    t.write(b"first")
+    round_.load.in_hand = 1
+    t.write(b"second")  # joins the buffer: it must not overtake "first"
+    loop.run_until_complete(asyncio.sleep(0))
+    assert real.writes == [b"firstsecond"]
 
 
-def test_round_writes_every_waiting_connection_once() -> None:
-    loop = asyncio.new_event_loop()
-    try:
-        round_ = _Round(loop, Load())
-        round_.load.in_hand = 5
-        reals = [Recording() for _ in range(5)]
-        ts = [CoalescingTransport(r, round_) for r in reals]  # type: ignore[arg-type]
-        for i, t in enumerate(ts):
-            t.write(b"head%d" % i)
-            t.write(b"body%d" % i)
-        assert all(r.writes == [] for r in reals)
-        loop.run_until_complete(asyncio.sleep(0))
-        assert [r.writes for r in reals] == [[b"head%dbody%d" % (i, i)] for i in range(5)]
-        assert round_.waiting == [] and not round_.scheduled
-    finally:
-        loop.close()
+def test_round_writes_every_waiting_connection_once(loop: asyncio.AbstractEventLoop) -> None:
+    round_ = _round(loop, 5)
+    reals = [Recording() for _ in range(5)]
+    ts = [CoalescingTransport(r, round_) for r in reals]  # type: ignore[arg-type]
+    for i, t in enumerate(ts):
+        t.write(b"head%d" % i)
+        t.write(b"body%d" % i)
+    assert all(r.writes == [] for r in reals)
+    loop.run_until_complete(asyncio.sleep(0))
+    assert [r.writes for r in reals] == [[b"head%dbody%d" % (i, i)] for i in range(5)]
+    assert round_.waiting == [] and not round_.scheduled
 
 
-def test_nothing_is_written_to_a_connection_the_client_closed() -> None:
-    loop = asyncio.new_event_loop()
-    try:
-        real = Recording()
-        round_ = _Round(loop, Load())
-        round_.load.in_hand = 2
-        t = CoalescingTransport(real, round_)  # type: ignore[arg-type]
-        t.write(b"late")
-        real.closed = True
-        loop.run_until_complete(asyncio.sleep(0))
-        assert real.writes == []
-        assert t.get_extra_info("peername") == "info:peername"  # the rest is the real transport's
-    finally:
-        loop.close()
+def test_nothing_is_written_to_a_connection_the_client_closed(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    real = Recording()
+    t = CoalescingTransport(real, _round(loop, 2))  # type: ignore[arg-type]
+    t.write(b"late")
+    real.closed = True
+    loop.run_until_complete(asyncio.sleep(0))
+    assert real.writes == []
+    assert t.get_extra_info("peername") == "info:peername"  # the rest is the real transport's
 
 
 # -- through a real server -----------------------------------------------------------------------
@@ -253,13 +254,11 @@ def test_expect_100_continue_upload_and_large_streamed_download(server: Any, tmp
     assert hashlib.sha256(dest.read_bytes()).digest() == hashlib.sha256(data).digest()
 
 
-def test_the_first_answer_of_a_round_goes_out_at_once_and_the_rest_wait_for_its_end() -> None:
-    loop = asyncio.new_event_loop()
-    try:
-        round_ = _Round(loop, Load())
-        assert round_.first_answer() is True
-        assert [round_.first_answer() for _ in range(3)] == [False, False, False]
-        loop.run_until_complete(asyncio.sleep(0))  # the round ends
-        assert round_.first_answer() is True
-    finally:
-        loop.close()
+def test_the_first_answer_of_a_round_goes_out_at_once_and_the_rest_wait_for_its_end(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    round_ = _round(loop, 3)
+    assert round_.first_answer() is True
+    assert [round_.first_answer() for _ in range(3)] == [False, False, False]
+    loop.run_until_complete(asyncio.sleep(0))  # the round ends
+    assert round_.first_answer() is True

@@ -133,26 +133,21 @@ def insert_version(
     filled in) and the blob ids freed."""
     freed: list[str] = []
     versioning = bucket.versioning
-    meta = dumps(obj.meta)
+    # The columns both statements below write, in the order both name them.
+    fields = (
+        int(obj.delete_marker),
+        obj.blob_id,
+        obj.size,
+        obj.etag,
+        obj.last_modified,
+        obj.storage_class,
+        obj.owner,
+        dumps(obj.meta),
+        obj.data,
+    )
     if not versioning:
         obj.version_id = "null"
-        replaced = conn.execute(
-            _REPLACE_INLINE,
-            (
-                row_id,
-                int(obj.delete_marker),
-                obj.blob_id,
-                obj.size,
-                obj.etag,
-                obj.last_modified,
-                obj.storage_class,
-                obj.owner,
-                meta,
-                obj.data,
-                obj.bucket,
-                obj.key,
-            ),
-        ).rowcount
+        replaced = conn.execute(_REPLACE_INLINE, (row_id, *fields, obj.bucket, obj.key)).rowcount
         if replaced:
             obj.id = row_id
             obj.is_latest = True
@@ -170,24 +165,7 @@ def insert_version(
             "UPDATE objects SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1",
             (obj.bucket, obj.key),
         )
-    conn.execute(
-        _INSERT_VERSION,
-        (
-            row_id,
-            obj.bucket,
-            obj.key,
-            obj.version_id,
-            int(obj.delete_marker),
-            obj.blob_id,
-            obj.size,
-            obj.etag,
-            obj.last_modified,
-            obj.storage_class,
-            obj.owner,
-            meta,
-            obj.data,
-        ),
-    )
+    conn.execute(_INSERT_VERSION, (row_id, obj.bucket, obj.key, obj.version_id, *fields))
     obj.id = row_id
     obj.is_latest = True
     return obj, freed
