@@ -130,7 +130,7 @@ def _header_text(text: str) -> str:
 
 def _write_string(value: Any) -> str:
     text = value if type(value) is str else str(value)
-    return text if text.isascii() else Header(text, "utf-8").encode()
+    return text if text.isascii() else _header_text(text)  # the check first: most are ASCII
 
 
 def header_writer(member: Shape) -> Writer:
